@@ -1,0 +1,239 @@
+"""The ``xbench`` command line. The library logs; this module prints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from xbench.errors import XbenchError
+
+EPILOG_MAIN = """\
+examples:
+  xbench run pdebench-burgers                      # default methods, quick profile on CPU
+  xbench run pdebench-burgers --method orca --seeds 0 1 2
+  xbench run pdebench-burgers --set epochs=20 --set lr=1e-4
+  xbench ls tasks
+  xbench data generate pdebench-burgers --n-samples 1000
+  xbench report
+"""
+
+EPILOG_RUN = """\
+examples:
+  xbench run pdebench-burgers
+  xbench run pdebench-burgers --method finetune orca --seeds 0 1 2
+  xbench run pdebench-burgers --profile paper --backbone /models/roberta-base --device cuda
+  xbench run pdebench-burgers --method orca --align-loss otdd --set align_steps=30
+  XBENCH_DATA=/data/pdebench xbench run pdebench-burgers   # uses a real PDEBench file when present
+
+Finished runs (same run key) are skipped, so re-running a command resumes it. Results go to
+RESULTS/<family>/{scores.csv,curves.csv,runs/<key>.json}. Exit status: 0 all ok, 1 a run failed,
+2 bad input.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from xbench.config import FIELDS, PROFILES
+    from xbench.methods import DEFAULT_METHODS
+    from xbench.models import DEFAULT_BACKBONE
+
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = argparse.ArgumentParser(prog="xbench", description="Benchmark cross-modal fine-tuning methods.",
+                                epilog=EPILOG_MAIN, formatter_class=fmt)
+    p.add_argument("-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run methods on tasks and print the ranked comparison",
+                       epilog=EPILOG_RUN, formatter_class=fmt)
+    r.add_argument("tasks", nargs="+", metavar="TASK", help="task name(s), see `xbench ls tasks`")
+    r.add_argument("--method", nargs="+", default=list(DEFAULT_METHODS), metavar="M",
+                   help=f"method(s) (default: {' '.join(DEFAULT_METHODS)}), see `xbench ls methods`")
+    r.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="S", help="seeds (default: 0)")
+    r.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                   help="hyper-parameter profile (default: quick on CPU, paper on a GPU)")
+    r.add_argument("--backbone", default=DEFAULT_BACKBONE,
+                   help=f"'{DEFAULT_BACKBONE}' (offline default), a local Hugging Face folder, or a cached model id")
+    r.add_argument("--align-loss", default=None, metavar="NAME",
+                   help="alignment loss for methods that align (default: the method's own)")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting; keys: " + ", ".join(FIELDS))
+    r.add_argument("--data-root", default=None, help="data folder (default: $XBENCH_DATA or the user cache)")
+    r.add_argument("--results", default="results", help="results folder (default: ./results)")
+    r.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    ls = sub.add_parser("ls", help="list tasks, methods, metrics, alignment losses or profiles")
+    ls.add_argument("what", choices=["tasks", "methods", "metrics", "align-losses", "profiles"])
+
+    d = sub.add_parser("data", help="generate or inspect task data")
+    dsub = d.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    g = dsub.add_parser("generate", help="generate a task's data with xbench's solvers (real layout)")
+    g.add_argument("task")
+    g.add_argument("--n-samples", type=int, default=None, help="samples (default: the quick profile's)")
+    g.add_argument("--data-root", default=None)
+    i = dsub.add_parser("info", help="where a task's data is and what it holds")
+    i.add_argument("task")
+    i.add_argument("--data-root", default=None)
+
+    rep = sub.add_parser("report", help="print and write the leaderboard from result CSVs")
+    rep.add_argument("--results", default="results", help="results folder (default: ./results)")
+    rep.add_argument("--out", default="reports", help="where to write leaderboard.{md,csv} (default: ./reports)")
+    return p
+
+
+def _cmd_run(args) -> int:
+    from xbench.config import parse_overrides
+    from xbench.report.leaderboard import format_table, leaderboard
+    from xbench.results import ResultStore
+    from xbench.runner import execute_run, plan, resolve_device
+    from xbench.tasks.datafiles import data_root, load_task_data
+
+    device = resolve_device(args.device)
+    profile = args.profile or ("paper" if device.type == "cuda" else "quick")
+    overrides = parse_overrides(args.set)
+    if args.align_loss is not None:
+        from xbench.align import ALIGNMENT_LOSSES
+        from xbench.errors import unknown_name
+
+        if args.align_loss not in ALIGNMENT_LOSSES:
+            raise unknown_name("alignment loss", args.align_loss, ALIGNMENT_LOSSES)
+    runs = plan(args.tasks, args.method, args.seeds, profile, args.backbone, args.align_loss, overrides)
+    root = data_root(args.data_root)
+    results = Path(args.results)
+    print(f"xbench: {len(runs)} run(s), profile {profile}, device {device}, data root {root}, results {results}")
+    data_cache: dict = {}
+    failed = 0
+    for n, p in enumerate(runs, 1):
+        store = ResultStore(results / p.spec.family)
+        head = f"[{n}/{len(runs)}] {p.spec.name} {p.run.method} seed {p.run.seed} ({p.key})"
+        if store.finished(p.key):
+            print(f"{head}: already finished, skipped")
+            continue
+        dkey = (p.spec.name, p.run.config.n_samples)
+        if dkey not in data_cache:
+            t0 = time.time()
+            data_cache[dkey] = load_task_data(p.spec, root, p.run.config.n_samples, progress=not args.no_progress)
+            d = data_cache[dkey]
+            print(f"data: {p.spec.name} from {d.data_source} file {d.data_path} "
+                  f"(splits {d.sizes()}, {time.time() - t0:.1f} s)")
+        print(f"{head} ...", flush=True)
+        out = execute_run(p, data_cache[dkey], store, device, root / "cache" / "source", progress=not args.no_progress)
+        if out.status == "ok":
+            print(f"{head}: ok, test {p.spec.main_metric} = {out.main_value:.4g} ({out.wall_s:.0f} s)")
+        else:
+            failed += 1
+            print(f"{head}: FAILED ({out.error}); recorded with status=failed")
+    for family in sorted({p.spec.family for p in runs}):
+        scores = ResultStore(results / family).load_scores()
+        keys = {p.key for p in runs}
+        table = leaderboard(scores[scores["run_key"].isin(keys)])
+        print(f"\n{family} ({profile} profile, test split, main metric; lower rank is better)\n" + format_table(table))
+    if failed:
+        print(f"\n{failed} run(s) failed; see the 'error' field in the run records under {results}.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_ls(args) -> int:
+    if args.what == "tasks":
+        from xbench.tasks.registry import list_tasks
+
+        for s in list_tasks():
+            print(f"{s.name:28s} v{s.version}  {s.modality}  {s.description}")
+    elif args.what == "methods":
+        from xbench.methods import list_methods
+
+        for m in list_methods():
+            phases = " -> ".join(p.kind + (f"({m.align_loss})" if p.uses_alignment else "") for p in m.phases)
+            print(f"{m.name:16s} v{m.version}  {phases:24s} {m.description}")
+    elif args.what == "metrics":
+        from xbench.metrics import METRICS
+        from xbench.tasks.registry import load_families
+
+        load_families()
+
+        for m in METRICS.values():
+            print(f"{m.name:18s} {'higher' if m.higher_is_better else 'lower'} is better  {m.description}")
+    elif args.what == "align-losses":
+        from xbench.align import ALIGNMENT_LOSSES
+
+        for name, cls in ALIGNMENT_LOSSES.items():
+            print(f"{name:12s} {(cls.__doc__ or '').strip().splitlines()[0]}")
+    else:
+        from xbench.config import PROFILES, resolve
+
+        for name in PROFILES:
+            print(f"{name}: {json.dumps(resolve(name, {}, {}, {}).__dict__)}")
+    return 0
+
+
+def _cmd_data(args) -> int:
+    from xbench.config import resolve
+    from xbench.provenance import sha256_file
+    from xbench.tasks.datafiles import LAYOUTS, data_root, ensure_generated, generated_path, real_path
+    from xbench.tasks.registry import get_task
+
+    spec = get_task(args.task)
+    root = data_root(args.data_root)
+    if args.data_command == "generate":
+        n = args.n_samples or resolve("quick", spec.profile_overrides("quick"), {}, {}).n_samples
+        t0 = time.time()
+        path = ensure_generated(spec, root, n)
+        print(f"{spec.name}: {path} ({n} samples requested, {time.time() - t0:.1f} s)")
+        return 0
+    print(f"task {spec.name} v{spec.version}: {spec.description}")
+    for label, path in (("real file", real_path(spec, root)), ("generated", generated_path(spec, root))):
+        if path.exists():
+            meta = LAYOUTS[spec.data.layout](path)
+            print(f"  {label}: {path}\n    {meta.n_samples} samples x {meta.n_frames} frames x {meta.nx} cells, "
+                  f"attrs {meta.attrs}\n    sha256 {sha256_file(path)}")
+        else:
+            print(f"  {label}: {path} (absent)")
+    if spec.data.url:
+        print(f"  download: {spec.data.url} -> place at {real_path(spec, root)}")
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from xbench.report.leaderboard import format_table, leaderboard
+    from xbench.results import ResultStore
+
+    results, out = Path(args.results), Path(args.out)
+    families = sorted(p.parent.name for p in results.glob("*/scores.csv"))
+    if not families:
+        raise XbenchError(f"no results under {results} (expected {results}/<family>/scores.csv). Run `xbench run` first.")
+    out.mkdir(parents=True, exist_ok=True)
+    tables = []
+    for fam in families:
+        t = leaderboard(ResultStore(results / fam).load_scores())
+        t.insert(0, "family", fam)
+        tables.append(t)
+        print(f"{fam}\n{format_table(t)}\n")
+    import pandas as pd
+
+    allt = pd.concat(tables, ignore_index=True)
+    allt.to_csv(out / "leaderboard.csv", index=False)
+    (out / "leaderboard.md").write_text(format_table(allt) + "\n")
+    print(f"wrote {out / 'leaderboard.md'} and {out / 'leaderboard.csv'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return {"run": _cmd_run, "ls": _cmd_ls, "data": _cmd_data, "report": _cmd_report}[args.command](args)
+    except XbenchError as e:
+        print(f"xbench: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("xbench: interrupted; finished runs are recorded, re-run the command to resume.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Run configuration: profiles, method defaults, task overrides and user overrides, resolved once.
+
+Resolution order (later wins): the profile's defaults -> the task spec's overrides for that profile
+-> the method's own settings -> ``--set key=value`` from the user. The resolved
+:class:`TrainConfig` is part of the run key, so any change to it is a different run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from xbench.errors import ConfigError, unknown_name
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every hyper-parameter of a run. See README "Configuration" for their meaning."""
+
+    n_samples: int | None = 320  # first n samples of the data file (None = all), before splitting
+    epochs: int = 6  # fitting epochs
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    optimizer: str = "adamw"  # adam | adamw | sgd
+    lr: float = 3e-4
+    weight_decay: float = 1e-5
+    momentum: float = 0.9  # sgd only
+    warmup_epochs: float = 1.0  # ORCA's WarmupLR: linear warm-up, then linear decay to 0 at decay_epochs
+    decay_epochs: float | None = None  # None: decay to 0 at the last epoch
+    clip: float | None = 1.0  # gradient-norm clip (None = off)
+    target_seq_len: int = 32  # embedder tokens at most (ORCA's stack_num rule picks the patch size)
+    align_steps: int = 12  # alignment optimizer steps (ORCA: 60, one per "embedder epoch")
+    align_maxsamples: int = 64  # target points per class and step (ORCA: 128)
+    align_lr_mult: float = 10.0  # ORCA: embedder lr = 10 x lr when lr <= 1e-3
+    n_classes: int = 10  # k-means pseudo-classes of the targets (ORCA: 10)
+    n_source: int = 1000  # source reference points (ORCA: about 2000 text, 5000 images)
+    source_window: int = 32  # tokens per source text window (ORCA's text features: 32)
+
+    @property
+    def lr_decay_epochs(self) -> float:
+        return self.epochs if self.decay_epochs is None else self.decay_epochs
+
+    def __post_init__(self) -> None:
+        checks = {
+            "epochs": self.epochs >= 1,
+            "batch_size": self.batch_size >= 1,
+            "eval_batch_size": self.eval_batch_size >= 1,
+            "lr": self.lr > 0,
+            "weight_decay": self.weight_decay >= 0,
+            "warmup_epochs": self.warmup_epochs >= 0,
+            "decay_epochs": self.lr_decay_epochs >= self.warmup_epochs,
+            "target_seq_len": self.target_seq_len >= 1,
+            "align_steps": self.align_steps >= 0,
+            "align_maxsamples": self.align_maxsamples >= 2,
+            "align_lr_mult": self.align_lr_mult > 0,
+            "n_classes": self.n_classes >= 1,
+            "n_source": self.n_source >= 10,
+            "source_window": self.source_window >= 2,
+            "optimizer": self.optimizer in ("adam", "adamw", "sgd"),
+            "n_samples": self.n_samples is None or self.n_samples >= 10,
+            "clip": self.clip is None or self.clip > 0,
+        }
+        bad = [k for k, ok in checks.items() if not ok]
+        if bad:
+            k = bad[0]
+            raise ConfigError(
+                f"bad value {k}={getattr(self, k)!r}"
+                + (" (decay_epochs, default epochs, must be at least warmup_epochs)" if k == "decay_epochs" else "")
+                + (" (choose adam, adamw or sgd)" if k == "optimizer" else "")
+                + ". Fix it in --set or the profile."
+            )
+
+
+PROFILES: dict[str, dict[str, Any]] = {
+    # Small budgets that finish on a 2-core CPU in minutes; numbers are labelled "quick".
+    "quick": {},
+    # The published protocol (ORCA's hyper-parameters; tasks override per task). Needs a GPU.
+    "paper": {"n_samples": None, "epochs": 200, "batch_size": 4, "eval_batch_size": 256, "lr": 1e-4,
+              "warmup_epochs": 5, "target_seq_len": 512, "align_steps": 60,
+              "align_maxsamples": 128, "n_source": 5000},
+}
+
+FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def parse_value(key: str, text: str) -> Any:
+    """Parse ``text`` for field ``key`` of :class:`TrainConfig` (``none`` means None where allowed)."""
+    if key not in FIELDS:
+        raise unknown_name("setting", key, FIELDS, "See README 'Configuration'.")
+    typ = str(FIELDS[key].type)
+    if text.lower() in ("none", "null") and "None" in typ:
+        return None
+    try:
+        if typ.startswith("int"):
+            return int(text)
+        if typ.startswith("float"):
+            return float(text)
+    except ValueError:
+        raise ConfigError(f"--set {key}={text}: expected a number ({typ}).") from None
+    return text
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--set takes key=value, got {item!r} (example: --set epochs=10).")
+        k, v = item.split("=", 1)
+        out[k.strip()] = parse_value(k.strip(), v.strip())
+    return out
+
+
+def resolve(profile: str, task_overrides: dict[str, Any], method_overrides: dict[str, Any],
+            user: dict[str, Any]) -> TrainConfig:
+    if profile not in PROFILES:
+        raise unknown_name("profile", profile, PROFILES)
+    merged: dict[str, Any] = {}
+    for layer in (PROFILES[profile], task_overrides, method_overrides, user):
+        for k, v in layer.items():
+            if k not in FIELDS:
+                raise unknown_name("setting", k, FIELDS)
+            merged[k] = v
+    return TrainConfig(**merged)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: what the run key hashes (everything that changes its numbers)."""
+
+    task: str
+    task_version: int
+    method: str
+    method_version: int
+    backbone: str
+    align_loss: str
+    profile: str
+    seed: int
+    config: TrainConfig = field(default_factory=TrainConfig)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,119 @@
+"""Task data in memory: splits, normalisation and pseudo-labels.
+
+A task loader returns a :class:`TaskData` holding de-normalised tensors for the ``train``, ``val``
+and ``test`` splits (shape ``(N, C, *spatial)``, channels first), the normalizer fitted on the
+training split, and the provenance of the file it came from. Models see normalised tensors; metrics
+are always computed on de-normalised ones (``normalizer.decode``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from xbench.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+
+
+def split_indices(
+    n: int, test_fraction: float = 0.1, test_position: str = "first", val_fraction: float = 0.1
+) -> dict[str, np.ndarray]:
+    """Index sets of the three splits of ``n`` samples.
+
+    PDEBench's conventions: single-file HDF5 data use the FIRST ``int(0.1 N)`` samples as test
+    (``data[:int(0.1 N)]``); group-per-seed ``.h5`` files use the LAST keys
+    (``keys[int(0.9 N):]``). PDEBench has no validation split (it selects checkpoints on test);
+    xbench carves one from the END of the training part, the same for every seed and method.
+    """
+    if test_position not in ("first", "last"):
+        raise ConfigError(f"test_position must be 'first' or 'last', not {test_position!r}.")
+    if test_position == "first":
+        n_test = int(test_fraction * n)
+        test, rest = np.arange(n_test), np.arange(n_test, n)
+    else:
+        cut = int(n * (1 - test_fraction))
+        rest, test = np.arange(cut), np.arange(cut, n)
+    n_val = max(1, int(round(val_fraction * len(rest))))
+    if len(test) < 1 or len(rest) - n_val < 2:
+        raise ConfigError(
+            f"{n} samples are too few to split into train/val/test (test {test_fraction:.0%}, val "
+            f"{val_fraction:.0%} of the rest). Use more samples (--set n_samples=...)."
+        )
+    return {"train": rest[:-n_val], "val": rest[-n_val:], "test": test}
+
+
+class UnitGaussianNormalizer:
+    """Per-channel standardisation ``(t - mean_c) / std_c`` fitted on the training split.
+
+    Statistics are over samples and all spatial positions of each channel; tensors are
+    ``(N, C, *spatial)``.
+    """
+
+    def __init__(self, train: torch.Tensor, eps: float = 1e-8):
+        dims = [0] + list(range(2, train.ndim))
+        self.mean = train.mean(dim=dims, keepdim=True)[0]
+        self.std = train.std(dim=dims, keepdim=True)[0].clamp_min(eps)
+
+    def encode(self, t: torch.Tensor) -> torch.Tensor:
+        return (t - self.mean.to(t)) / self.std.to(t)
+
+    def decode(self, t: torch.Tensor) -> torch.Tensor:
+        return t * self.std.to(t) + self.mean.to(t)
+
+    def state(self) -> dict[str, list[float]]:
+        return {"mean": self.mean.flatten().tolist(), "std": self.std.flatten().tolist()}
+
+
+@dataclass
+class TaskData:
+    """The three splits of one task, de-normalised, with normalizers and provenance."""
+
+    task: str
+    x: dict[str, torch.Tensor]
+    y: dict[str, torch.Tensor]
+    data_source: str  # "pdebench-file" or "generated"
+    data_path: str
+    data_sha256: str
+    n_file_samples: int
+    x_norm: UnitGaussianNormalizer = field(init=False)
+    y_norm: UnitGaussianNormalizer = field(init=False)
+    _labels: dict[tuple[int, int], torch.Tensor] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for s in SPLITS:
+            if s not in self.x or s not in self.y or len(self.x[s]) != len(self.y[s]):
+                raise ValueError(f"TaskData needs matching x/y tensors for split {s!r}")
+            for t in (self.x[s], self.y[s]):
+                if not torch.isfinite(t).all():
+                    raise ValueError(f"{self.data_path}: split {s!r} contains NaN or inf values")
+        self.x_norm = UnitGaussianNormalizer(self.x["train"])
+        self.y_norm = UnitGaussianNormalizer(self.y["train"])
+
+    def sizes(self) -> dict[str, int]:
+        return {s: len(self.x[s]) for s in SPLITS}
+
+    def normalised(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.x_norm.encode(self.x[split]), self.y_norm.encode(self.y[split])
+
+    def pseudo_labels(self, k: int = 10, seed: int = 0) -> torch.Tensor:
+        """k-means cluster ids of the flattened normalised training targets (ORCA: k=10).
+
+        ORCA labels regression targets this way so that its label-aware alignment (OTDD) has
+        classes; the clusters are computed once per (k, seed) and cached.
+        """
+        key = (k, seed)
+        if key not in self._labels:
+            from sklearn.cluster import KMeans
+
+            y = self.y_norm.encode(self.y["train"]).flatten(1).numpy().astype(np.float64)
+            k_eff = min(k, len(y))
+            km = KMeans(n_clusters=k_eff, n_init=3, random_state=seed).fit(y)
+            self._labels[key] = torch.as_tensor(km.labels_, dtype=torch.long)
+            log.info("pseudo-labels: k-means k=%d on %d targets", k_eff, len(y))
+        return self._labels[key]

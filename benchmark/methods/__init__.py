@@ -1,0 +1,65 @@
+"""Methods as recipes: a method is a list of phases plus the settings it changes.
+
+A recipe says *what* happens (align the embedder with a distance, then fit everything; or fit a
+randomly initialised body); the :class:`~xbench.train.Trainer` owns *how* each phase kind runs. The
+question xbench exists for, how alignment and fitting should be combined, is answered by comparing
+recipes under one protocol. Add a method by adding one small module that calls
+:func:`register_method`; bump ``version`` whenever its behaviour changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from xbench.errors import unknown_name
+
+
+@dataclass(frozen=True)
+class Phase:
+    kind: str  # "align": embedder only, alignment loss vs the source reference; "fit": target loss
+    trainable: str = "all"  # "embedder" | "all"
+    uses_alignment: bool = False
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    name: str
+    version: int
+    description: str
+    reference: str
+    pretrained: bool  # pretrained body weights (False: same architecture, random weights)
+    phases: tuple[Phase, ...]
+    align_loss: str = "none"  # default alignment loss of the align phases (``--align-loss`` overrides)
+    overrides: dict[str, Any] = field(default_factory=dict)  # TrainConfig settings the method fixes
+
+    @property
+    def aligns(self) -> bool:
+        return any(p.uses_alignment for p in self.phases)
+
+
+_METHODS: dict[str, MethodSpec] = {}
+DEFAULT_METHODS = ("scratch", "finetune", "orca")
+
+
+def register_method(spec: MethodSpec) -> MethodSpec:
+    if spec.name in _METHODS:
+        raise ValueError(f"method {spec.name!r} is registered twice")
+    _METHODS[spec.name] = spec
+    return spec
+
+
+def _ensure_loaded() -> None:
+    from xbench.methods import finetune, orca, scratch  # noqa: F401
+
+
+def get_method(name: str) -> MethodSpec:
+    _ensure_loaded()
+    if name not in _METHODS:
+        raise unknown_name("method", name, _METHODS, "List them with `xbench ls methods`.")
+    return _METHODS[name]
+
+
+def list_methods() -> list[MethodSpec]:
+    _ensure_loaded()
+    return [_METHODS[k] for k in sorted(_METHODS)]

@@ -1,0 +1,1 @@
+"""Reports built from result CSVs: ranked leaderboards (and, later, plots)."""

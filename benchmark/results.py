@@ -1,0 +1,114 @@
+"""Results: the schema people cite, written append-only (design.md §4).
+
+Per results folder (``<results>/<family>/``):
+
+- ``scores.csv``: one row per number (long format), see :data:`SCORE_COLUMNS`;
+- ``curves.csv``: run_key, phase, epoch, step, split, quantity, value;
+- ``runs/<run_key>.json``: the resolved config, versions, data checksum, status and error text,
+  with earlier attempts of the same key kept under ``previous_attempts``.
+
+Rows are appended under a file lock, each batch in one ``write`` on a file opened for appending,
+and never rewritten. A run whose key already finished (status ``ok``) is skipped, so a killed sweep
+resumes where it stopped. A failed run keeps a ``status=failed`` row with its reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from xbench.errors import DataError
+
+SCORE_COLUMNS = (
+    "run_key", "xbench_version", "git_sha", "task", "task_version", "method", "method_version", "backbone",
+    "align_loss", "profile", "seed", "split", "metric", "value", "higher_is_better", "is_main", "n_train",
+    "data_source", "data_sha256", "wall_s", "peak_mem_mb", "device", "status", "created_at",
+)
+CURVE_COLUMNS = ("run_key", "phase", "epoch", "step", "split", "quantity", "value")
+
+
+def run_key(run: dict[str, Any]) -> str:
+    """Hash of everything that defines a run's numbers (task, versions, method, config, seed, profile)."""
+    blob = json.dumps(run, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class ResultStore:
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.scores_path = self.folder / "scores.csv"
+        self.curves_path = self.folder / "curves.csv"
+        self.runs_dir = self.folder / "runs"
+        self._lock = FileLock(str(self.folder / ".lock"))
+
+    def record(self, key: str) -> dict[str, Any] | None:
+        path = self.runs_dir / f"{key}.json"
+        if not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except ValueError:
+            return None
+
+    def finished(self, key: str) -> bool:
+        rec = self.record(key)
+        return rec is not None and rec.get("status") == "ok"
+
+    def _append(self, path: Path, columns: tuple[str, ...], rows: Iterable[dict[str, Any]]) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=columns, extrasaction="raise", lineterminator="\n")
+        if path.exists() and path.stat().st_size > 0:
+            with path.open(newline="") as f:
+                header = next(csv.reader(f), [])
+            if tuple(header) != columns:
+                raise DataError(
+                    f"{path} has columns {header}, not the schema of this xbench version {list(columns)}. "
+                    "Write to a new folder with --results, or move the old file away; xbench never rewrites it."
+                )
+        else:
+            w.writeheader()
+        w.writerows(rows)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, buf.getvalue().encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def write_run(self, key: str, record: dict[str, Any], scores: list[dict[str, Any]],
+                  curves: list[dict[str, Any]]) -> None:
+        """Append one run's curves and scores and write its record, under the lock."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.runs_dir.mkdir(exist_ok=True)
+        with self._lock:
+            previous = self.record(key)
+            if previous is not None:
+                record = {**record, "previous_attempts": previous.pop("previous_attempts", []) + [previous]}
+            self._append(self.curves_path, CURVE_COLUMNS, ({"run_key": key, **c} for c in curves))
+            self._append(self.scores_path, SCORE_COLUMNS, scores)
+            tmp = self.runs_dir / f".{key}.json.tmp"
+            tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=str))
+            tmp.replace(self.runs_dir / f"{key}.json")
+
+    def load_scores(self):
+        import pandas as pd
+
+        if not self.scores_path.exists():
+            return pd.DataFrame(columns=list(SCORE_COLUMNS))
+        return pd.read_csv(self.scores_path)

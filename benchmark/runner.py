@@ -1,0 +1,183 @@
+"""Plan and execute runs: one function that any launcher (local loop, Slurm, Ray) can call.
+
+``plan`` turns (tasks x methods x seeds) into :class:`RunSpec` s with resolved configs and run keys;
+``execute_run`` runs one of them and ALWAYS leaves a record: ``ok`` with every metric on the val and
+test splits, or ``failed`` with the reason. Finished keys are skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import xbench
+from xbench.config import RunSpec, resolve
+from xbench.data import TaskData
+from xbench.errors import XbenchError
+from xbench.methods import MethodSpec, get_method
+from xbench.metrics import get_metric
+from xbench.models import build_model, load_backbone
+from xbench.provenance import git_sha, machine, package_versions
+from xbench.results import ResultStore, run_key, utc_now
+from xbench.source import source_reference
+from xbench.tasks.registry import TaskSpec, get_task
+from xbench.train import Trainer, run_phases
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PlannedRun:
+    spec: TaskSpec
+    method: MethodSpec
+    run: RunSpec
+    key: str
+
+
+@dataclass
+class Outcome:
+    planned: PlannedRun
+    status: str  # ok | failed | skipped
+    main_value: float | None = None
+    error: str = ""
+    wall_s: float = 0.0
+
+
+def plan(tasks: list[str], methods: list[str], seeds: list[int], profile: str, backbone: str,
+         align_loss: str | None, overrides: dict) -> list[PlannedRun]:
+    out = []
+    for t in tasks:
+        spec = get_task(t)
+        for m in methods:
+            method = get_method(m)
+            cfg = resolve(profile, spec.profile_overrides(profile), method.overrides, overrides)
+            loss = (align_loss or method.align_loss) if method.aligns else "none"
+            for seed in seeds:
+                run = RunSpec(spec.name, spec.version, method.name, method.version, backbone, loss, profile, seed, cfg)
+                out.append(PlannedRun(spec, method, run, run_key(run.as_dict())))
+    return out
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise XbenchError("--device cuda was asked for, but torch sees no CUDA device (is this a CPU build of torch? See README).")
+    return torch.device(name)
+
+
+class PeakMemory:
+    """Peak resident memory (MB) of this process while the block runs, sampled every 50 ms."""
+
+    def __init__(self, device: torch.device):
+        self.device, self.peak_mb, self._stop = device, 0.0, threading.Event()
+
+    @staticmethod
+    def _rss_mb() -> float:
+        try:
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak_mb = max(self.peak_mb, self._rss_mb())
+
+    def __enter__(self) -> PeakMemory:
+        self.peak_mb = self._rss_mb()
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, self._rss_mb())
+        if self.device.type == "cuda":
+            self.peak_mb = torch.cuda.max_memory_allocated(self.device) / 2**20
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch.device, cache_dir: Path,
+                progress: bool = False) -> Outcome:
+    """Run one planned run and record it (ok or failed). Never raises for a failure inside the run."""
+    if store.finished(p.key):
+        return Outcome(p, "skipped")
+    run, cfg, spec = p.run, p.run.config, p.spec
+    t0, status, error, tb, metrics, trainer = time.time(), "ok", "", "", {}, None
+    with PeakMemory(device) as mem:
+        try:
+            seed_everything(run.seed)
+            backbone = load_backbone(run.backbone, pretrained=p.method.pretrained, seed=run.seed)
+            model = build_model(backbone, spec.input_shape, spec.output_shape, cfg.target_seq_len)
+            trainer = Trainer(model, data, spec, cfg, device, run.seed, progress)
+            source = None
+            if p.method.aligns:
+                source = source_reference(backbone, cfg.n_source, cfg.source_window, cfg.n_classes, cache_dir)
+            run_phases(trainer, p.method.phases, run.align_loss, source)
+            metrics = {s: trainer.evaluate(s) for s in ("val", "test")}
+        except KeyboardInterrupt:
+            status, error, tb = "failed", "interrupted by the user", traceback.format_exc()
+            _record(p, data, store, device, status, error, tb, {}, trainer, time.time() - t0, mem._rss_mb())
+            raise
+        except Exception as e:  # the run fails; the sweep goes on and the failure is recorded
+            status, error, tb = "failed", f"{type(e).__name__}: {e}", traceback.format_exc()
+            log.error("run %s (%s, %s, seed %d) failed: %s", p.key, spec.name, run.method, run.seed, error)
+    wall = time.time() - t0
+    _record(p, data, store, device, status, error, tb, metrics, trainer, wall, mem.peak_mb)
+    main = metrics.get("test", {}).get(spec.main_metric)
+    return Outcome(p, status, main, error, wall)
+
+
+def _record(p: PlannedRun, data: TaskData, store: ResultStore, device: torch.device, status: str, error: str,
+            tb: str, metrics: dict, trainer: Trainer | None, wall: float, peak_mb: float) -> None:
+    run, spec = p.run, p.spec
+    common = {
+        "run_key": p.key, "xbench_version": xbench.__version__, "git_sha": git_sha(), "task": spec.name,
+        "task_version": spec.version, "method": run.method, "method_version": run.method_version,
+        "backbone": run.backbone, "align_loss": run.align_loss, "profile": run.profile, "seed": run.seed,
+        "n_train": len(data.x["train"]), "data_source": data.data_source, "data_sha256": data.data_sha256,
+        "wall_s": round(wall, 2), "peak_mem_mb": round(peak_mb, 1), "device": str(device), "status": status,
+        "created_at": utc_now(),
+    }
+    rows = []
+    for split, values in metrics.items():
+        for name, value in values.items():
+            rows.append({**common, "split": split, "metric": name, "value": value,
+                         "higher_is_better": get_metric(name).higher_is_better,
+                         "is_main": name == spec.main_metric})
+    if status != "ok":
+        rows = [{**common, "split": "test", "metric": spec.main_metric, "value": float("nan"),
+                 "higher_is_better": get_metric(spec.main_metric).higher_is_better, "is_main": True}]
+    record = {
+        "run_key": p.key, "status": status, "error": error, "traceback": tb, "run": run.as_dict(),
+        "task_spec": spec.describe(), "method": p.method.__dict__ | {"phases": [ph.__dict__ for ph in p.method.phases]},
+        "data": {"source": data.data_source, "path": data.data_path, "sha256": data.data_sha256,
+                 "n_file_samples": data.n_file_samples, "splits": data.sizes(),
+                 "x_normalizer": data.x_norm.state(), "y_normalizer": data.y_norm.state()},
+        "metrics": metrics, "summary": trainer.summary if trainer else {}, "wall_s": wall, "peak_mem_mb": peak_mb,
+        "versions": package_versions(), "git_sha": common["git_sha"], "machine": machine(),
+        "device": str(device), "created_at": common["created_at"],
+    }
+    store.write_run(p.key, record, rows, trainer.curves if trainer else [])

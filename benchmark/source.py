@@ -1,0 +1,88 @@
+"""The source reference: data of the body's own modality, embedded by the body's embedding layer.
+
+ORCA aligns target features with "in-modality" source features: for text bodies, windows of 32
+tokens of English text passed through the body's embedding layer and mean-pooled (768-d for
+RoBERTa), with class labels. xbench builds the same offline from the documentation text that ships
+with CPython (``pydoc_data.topics``): the text is tokenised with the body's tokenizer, cut into
+``window``-token windows spread evenly over the text, embedded, mean-pooled, and labelled by k-means
+(k = ``n_classes``). The result is cached per (weights, n, window, k, seed).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from xbench.errors import ConfigError
+from xbench.models.backbone import DEFAULT_BACKBONE, Backbone, resolve_path
+
+log = logging.getLogger(__name__)
+
+
+def reference_text() -> str:
+    from pydoc_data.topics import topics
+
+    return "\n\n".join(topics[k] for k in sorted(topics))
+
+
+def _tokenizer(backbone: Backbone):
+    from transformers import AutoTokenizer
+
+    for path in (backbone.path, resolve_path(DEFAULT_BACKBONE)):
+        try:
+            return AutoTokenizer.from_pretrained(path, local_files_only=True)
+        except (OSError, ValueError):
+            continue
+    raise ConfigError(f"no tokenizer found for backbone {backbone.name!r}; save one beside its weights.")
+
+
+def token_windows(ids: np.ndarray, n: int, window: int) -> np.ndarray:
+    """``n`` windows of ``window`` consecutive ids, start points spread evenly: (n, window)."""
+    if len(ids) < window + n - 1:
+        raise ConfigError(
+            f"the reference text has {len(ids)} tokens, too few for {n} distinct windows of {window}; "
+            "lower n_source or source_window."
+        )
+    starts = np.linspace(0, len(ids) - window, n).round().astype(int)
+    return np.stack([ids[s:s + window] for s in starts])
+
+
+def source_reference(backbone: Backbone, n: int, window: int, n_classes: int, cache_dir: Path,
+                     seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Source features (n, d) float32 and k-means labels (n,) for ``backbone``; cached on disk."""
+    cache = Path(cache_dir) / f"{backbone.identity}-n{n}-w{window}-k{n_classes}-s{seed}.pt"
+    if cache.exists():
+        try:
+            blob = torch.load(cache, weights_only=True)
+            return blob["feats"], blob["labels"]
+        except (OSError, RuntimeError, KeyError):
+            log.warning("ignoring unreadable source cache %s", cache)
+    tok = _tokenizer(backbone)
+    ids = np.asarray(tok(reference_text(), add_special_tokens=False)["input_ids"], dtype=np.int64)
+    vocab = backbone.embeddings.word_embeddings.num_embeddings
+    if ids.max() >= vocab:
+        raise ConfigError(f"the tokenizer of {backbone.name!r} produces ids beyond its vocabulary ({vocab}).")
+    windows = torch.from_numpy(token_windows(ids, n, window))
+    emb = backbone.embeddings
+    feats = []
+    with torch.no_grad():
+        was_training = emb.training
+        emb.eval()
+        for chunk in windows.split(256):
+            feats.append(emb(input_ids=chunk.to(next(emb.parameters()).device)).mean(dim=1).float().cpu())
+        emb.train(was_training)
+    feats_t = torch.cat(feats)
+    from sklearn.cluster import KMeans
+
+    labels = KMeans(n_clusters=n_classes, n_init=3, random_state=seed).fit(feats_t.numpy().astype(np.float64)).labels_
+    labels_t = torch.as_tensor(labels, dtype=torch.long)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    torch.save({"feats": feats_t, "labels": labels_t}, tmp)
+    tmp.replace(cache)
+    log.info("source reference: %d windows of %d tokens, d=%d, %d classes -> %s", n, window,
+             feats_t.shape[1], n_classes, cache)
+    return feats_t, labels_t

@@ -1,0 +1,80 @@
+"""PDEBench task specs (specs/pdebench.md §3, §7). Protocols follow ORCA unless the name says otherwise.
+
+ORCA's single-step protocol maps the initial condition u(t=0) to one fixed later frame; its splits
+are PDEBench's (first 10 % of a single-file dataset is test). xbench adds a validation split carved
+from train (last 10 %) and selects checkpoints on it, never on test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from xbench.data import TaskData, split_indices
+from xbench.errors import DataError
+from xbench.tasks.pdebench import generate
+from xbench.tasks.pdebench.reader import inspect_1d, read_1d_frames
+from xbench.tasks.registry import DataFile, TaskSpec, register_task
+
+DARUS = "https://darus.uni-stuttgart.de/api/access/datafile/"
+METRICS_1D = ("nrmse", "pdebench_nrmse", "pdebench_rmse")
+
+
+def load_single_step_1d(spec: TaskSpec, path: Path, n_samples: int | None, *, source: str,
+                        sha256: str) -> TaskData:
+    """x = frame ``input_frame``, y = frame ``target_frame`` of a layout-A file, strided in space."""
+    meta = inspect_1d(path)
+    p = spec.protocol
+    stride = p["spatial_stride"]
+    c, length = spec.input_shape
+    if meta.nx // stride != length:
+        raise DataError(
+            f"{path} has {meta.nx} cells; {spec.name} expects {length * stride} (it strides by {stride} "
+            f"to {length}). Is this the right file for the task?"
+        )
+    t_target = float(meta.t[p["target_frame"]]) if p["target_frame"] < meta.n_frames else None
+    if t_target is None or abs(t_target - p["target_time"]) > 1e-4:
+        raise DataError(
+            f"{path}: frame {p['target_frame']} is at t={t_target}, but {spec.name} predicts "
+            f"t={p['target_time']}. The file's time axis does not match the task."
+        )
+    arr = read_1d_frames(meta, [p["input_frame"], p["target_frame"]], n_samples)[..., ::stride]
+    tensor = torch.from_numpy(np.ascontiguousarray(arr))
+    idx = split_indices(len(tensor), **spec.split)
+    x = {s: tensor[i, 0:1].clone() for s, i in idx.items()}
+    y = {s: tensor[i, 1:2].clone() for s, i in idx.items()}
+    return TaskData(spec.name, x, y, source, str(path), sha256, meta.n_samples)
+
+
+register_task(TaskSpec(
+    name="pdebench-burgers",
+    version=1,
+    family="pdebench",
+    description="1D Burgers, nu=1.0 (diffusion nu/pi): u(t=0) -> u(t=2), 1024 cells (ORCA's PDE-Burgers)",
+    modality="1d",
+    kind="dense-regression",
+    input_shape=(1, 1024),
+    output_shape=(1, 1024),
+    loss="rmse",
+    metrics=METRICS_1D,
+    main_metric="nrmse",
+    protocol={"name": "orca-single-step", "input_frame": 0, "target_frame": 200, "target_time": 2.0,
+              "spatial_stride": 1},
+    data=DataFile(path="1D/Burgers/Train/1D_Burgers_Sols_Nu1.0.hdf5", layout="pdebench-1d",
+                  url=DARUS + "281365", n_samples=10000),
+    loader=load_single_step_1d,
+    generator=generate.generate_1d,
+    generator_params={"pde": "burgers", "nu": 1.0, "nx": 1024, "n_frames": 201, "t_final": 2.0, "seed": 0},
+    split={"test_fraction": 0.1, "test_position": "first", "val_fraction": 0.1},
+    profiles={
+        "quick": {"n_samples": 320},
+        # ORCA src/configs/PDEBG.yaml (methods.md §2.6): Adam 1e-5 (wd 1e-5), bs 4, clip 1, 200 epochs,
+        # 60 alignment steps, target_seq_len 128, warmup 5 / decay 200.
+        "paper": {"n_samples": None, "epochs": 200, "batch_size": 4, "optimizer": "adam", "lr": 1e-5,
+                  "weight_decay": 1e-5, "clip": 1.0, "warmup_epochs": 5, "decay_epochs": 200,
+                  "align_steps": 60, "target_seq_len": 128},
+    },
+    reference="Takamoto et al., PDEBench (NeurIPS 2022 D&B); protocol of Shen et al., ORCA (ICML 2023)",
+))

@@ -1,0 +1,149 @@
+"""The command line end to end on tiny data, and every user error it must report cleanly."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import smooth_fields, write_tensor_file
+from xbench.cli import main
+
+BURGERS = "1D/Burgers/Train/1D_Burgers_Sols_Nu1.0.hdf5"
+TINY = ["--set", "n_samples=40", "--set", "epochs=2", "--set", "batch_size=8", "--set", "target_seq_len=16",
+        "--set", "align_steps=2", "--set", "n_source=40", "--set", "align_maxsamples=8", "--set", "n_classes=3",
+        "--no-progress"]
+
+
+def run(args, capsys):
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_end_to_end_tiny(burgers_root, tiny_backbone, tmp_path, capsys):
+    res = tmp_path / "res"
+    args = ["run", "pdebench-burgers", "--data-root", str(burgers_root), "--results", str(res),
+            "--backbone", tiny_backbone, *TINY]
+    code, out, err = run(args, capsys)
+    assert code == 0, out + err
+    scores = pd.read_csv(res / "pdebench/scores.csv")
+    assert set(scores["method"]) == {"scratch", "finetune", "orca"}
+    assert set(scores["status"]) == {"ok"} and set(scores["split"]) == {"val", "test"}
+    assert set(scores["metric"]) == {"nrmse", "pdebench_nrmse", "pdebench_rmse"}
+    assert (scores["data_source"] == "pdebench-file").all() and scores["data_sha256"].str.len().eq(64).all()
+    assert np.isfinite(scores["value"]).all()
+    curves = pd.read_csv(res / "pdebench/curves.csv")
+    orca_key = scores.loc[scores.method == "orca", "run_key"].iloc[0]
+    assert (curves[curves.run_key == orca_key]["quantity"] == "align_otdd").sum() == 2
+    rec = json.loads((res / f"pdebench/runs/{orca_key}.json").read_text())
+    assert rec["status"] == "ok" and rec["run"]["config"]["epochs"] == 2 and rec["data"]["splits"]["test"] == 4
+    # the checkpoint is the best validation epoch: its val score is the minimum of the val curve
+    val_curve = curves[(curves.run_key == orca_key) & (curves.split == "val")]["value"]
+    val_score = scores[(scores.run_key == orca_key) & (scores.split == "val") & (scores.metric == "nrmse")]["value"]
+    assert val_score.item() == pytest.approx(val_curve.min(), rel=1e-4)
+    assert "| 1 " in out and "orca" in out
+    # re-running skips every finished run and writes nothing new
+    before = (res / "pdebench/scores.csv").read_text()
+    code, out, _ = run(args, capsys)
+    assert code == 0 and out.count("already finished, skipped") == 3
+    assert (res / "pdebench/scores.csv").read_text() == before
+
+
+def test_nan_loss_is_recorded_as_failed(burgers_root, tiny_backbone, tmp_path, capsys):
+    res = tmp_path / "res"
+    code, out, err = run(["run", "pdebench-burgers", "--method", "finetune", "--data-root", str(burgers_root),
+                          "--results", str(res), "--backbone", tiny_backbone, *TINY,
+                          "--set", "lr=1e30", "--set", "clip=none", "--set", "optimizer=sgd"], capsys)
+    assert code == 1
+    scores = pd.read_csv(res / "pdebench/scores.csv")
+    assert list(scores["status"]) == ["failed"] and np.isnan(scores["value"]).all()
+    rec = json.loads(next((res / "pdebench/runs").glob("*.json")).read_text())
+    assert "NonFiniteLossError" in rec["error"] and "FAILED" in out
+
+
+def test_unknown_task_suggests(tmp_path, capsys):
+    code, out, err = run(["run", "pdebench-burger", "--results", str(tmp_path / "r")], capsys)
+    assert code == 2 and "Did you mean 'pdebench-burgers'" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("setting,needle", [("lr=-1", "lr"), ("epochz=3", "epochs"), ("batch_size=x", "number"),
+                                            ("optimizer=lion", "adam")])
+def test_bad_settings(setting, needle, capsys):
+    code, _, err = run(["run", "pdebench-burgers", "--set", setting], capsys)
+    assert code == 2 and needle in err
+
+
+def test_unknown_method_and_align_loss(capsys):
+    code, _, err = run(["run", "pdebench-burgers", "--method", "orka"], capsys)
+    assert code == 2 and "'orca'" in err
+    code, _, err = run(["run", "pdebench-burgers", "--align-loss", "otd"], capsys)
+    assert code == 2 and "'otdd'" in err
+
+
+def test_missing_backbone_fails_fast(burgers_root, tmp_path, capsys):
+    code, _, err = run(["run", "pdebench-burgers", "--method", "finetune", "--backbone", "no-such/model",
+                        "--data-root", str(burgers_root), "--results", str(tmp_path / "r"), *TINY], capsys)
+    # a run-level failure: recorded, exit 1, with the message that says what to do
+    assert code == 1
+    rec = json.loads(next((tmp_path / "r/pdebench/runs").glob("*.json")).read_text())
+    assert "never downloads" in rec["error"]
+
+
+def _prior_results(tmp_path):
+    res = tmp_path / "res/pdebench"
+    res.mkdir(parents=True)
+    (res / "scores.csv").write_text("keep me\n")
+    return res / "scores.csv"
+
+
+@pytest.mark.parametrize("damage,needle", [
+    ("garbage", "not a readable HDF5"),
+    ("no-tensor", "lacks the dataset"),
+    ("wrong-cells", "expects 1024"),
+    ("nan", "NaN"),
+    ("short-time", "frame"),
+])
+def test_bad_data_files(damage, needle, tmp_path, capsys):
+    root = tmp_path / "data"
+    path = root / BURGERS
+    if damage == "garbage":
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"\x89HDF\r\n" + b"x" * 100)
+    elif damage == "no-tensor":
+        path.parent.mkdir(parents=True)
+        with h5py.File(path, "w") as f:
+            f["data"] = np.zeros((4, 3))
+    elif damage == "wrong-cells":
+        write_tensor_file(path, smooth_fields(40, 201, 512))
+    elif damage == "nan":
+        arr = smooth_fields(40, 201, 1024)
+        arr[7, 200, 3] = np.nan
+        write_tensor_file(path, arr)
+    else:
+        write_tensor_file(path, smooth_fields(40, 101, 1024))
+    prior = _prior_results(tmp_path)
+    code, out, err = run(["run", "pdebench-burgers", "--data-root", str(root), "--results",
+                          str(tmp_path / "res"), *TINY], capsys)
+    assert code == 2, out + err
+    assert needle in err and str(path) in err and "Traceback" not in err
+    assert prior.read_text() == "keep me\n"
+
+
+def test_ls_and_data_info(burgers_root, capsys):
+    code, out, _ = run(["ls", "tasks"], capsys)
+    assert code == 0 and "pdebench-burgers" in out
+    code, out, _ = run(["ls", "methods"], capsys)
+    assert code == 0 and "align(otdd) -> fit" in out
+    code, out, _ = run(["data", "info", "pdebench-burgers", "--data-root", str(burgers_root)], capsys)
+    assert code == 0 and "40 samples x 201 frames x 1024 cells" in out
+
+
+def test_help_has_examples(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert "examples:" in capsys.readouterr().out

@@ -1,0 +1,115 @@
+"""Registry, splits, config, metrics and model shapes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from xbench.config import TrainConfig, parse_overrides, resolve
+from xbench.data import UnitGaussianNormalizer, split_indices
+from xbench.errors import ConfigError
+from xbench.metrics import compute_metrics
+from xbench.models.embedders import Embedder1D, stack_num
+from xbench.models.heads import DenseHead1D
+from xbench.tasks.registry import get_task
+
+
+def test_unknown_task_suggests_closest():
+    with pytest.raises(ConfigError, match="pdebench-burgers"):
+        get_task("pdebench-burger")
+
+
+def test_burgers_spec_is_orca_protocol():
+    s = get_task("pdebench-burgers")
+    assert s.input_shape == s.output_shape == (1, 1024)
+    assert s.protocol["target_frame"] == 200 and s.protocol["target_time"] == 2.0
+    assert s.split["test_position"] == "first" and s.main_metric == "nrmse"
+
+
+@pytest.mark.parametrize("n", [10, 100, 320, 10000])
+def test_split_sizes_first(n):
+    idx = split_indices(n)
+    assert len(idx["test"]) == int(0.1 * n)
+    assert idx["test"].tolist() == list(range(int(0.1 * n)))  # PDEBench: first 10 % is test
+    rest = n - int(0.1 * n)
+    assert len(idx["val"]) == max(1, round(0.1 * rest)) and len(idx["train"]) + len(idx["val"]) == rest
+    allidx = np.concatenate([idx["train"], idx["val"], idx["test"]])
+    assert sorted(allidx.tolist()) == list(range(n))
+
+
+def test_split_last_and_too_small():
+    idx = split_indices(100, test_position="last")
+    assert idx["test"].tolist() == list(range(90, 100))
+    with pytest.raises(ConfigError, match="too few"):
+        split_indices(3)
+
+
+def test_config_resolution_and_bad_values():
+    cfg = resolve("paper", {"lr": 1e-5}, {}, {"epochs": 30})
+    assert cfg.lr == 1e-5 and cfg.epochs == 30 and cfg.lr_decay_epochs == 30 and cfg.n_samples is None and cfg.align_steps == 60
+    assert parse_overrides(["lr=0.01", "n_samples=none", "clip=none"]) == {"lr": 0.01, "n_samples": None, "clip": None}
+    with pytest.raises(ConfigError, match="epochs"):
+        parse_overrides(["epoch=3"])
+    with pytest.raises(ConfigError, match="lr"):
+        TrainConfig(lr=-1.0)
+    with pytest.raises(ConfigError, match="number"):
+        parse_overrides(["lr=fast"])
+    with pytest.raises(ConfigError, match="quick"):
+        resolve("quik", {}, {}, {})
+
+
+def test_normalizer_round_trip():
+    t = torch.randn(20, 2, 64) * torch.tensor([3.0, 0.1]).view(1, 2, 1) + 5
+    n = UnitGaussianNormalizer(t)
+    e = n.encode(t)
+    assert torch.allclose(e.mean(dim=(0, 2)), torch.zeros(2), atol=1e-5)
+    assert torch.allclose(n.decode(e), t, atol=1e-5)
+
+
+def test_metrics_by_hand():
+    y = torch.tensor([[[3.0, 4.0]], [[1.0, 0.0]]])  # (B=2, C=1, L=2)
+    p = torch.tensor([[[3.0, 5.0]], [[0.0, 0.0]]])
+    m = compute_metrics(("nrmse", "pdebench_nrmse", "pdebench_rmse"), p, y)
+    # sample 0: |d| = 1, |y| = 5 -> 0.2; sample 1: |d| = 1, |y| = 1 -> 1.0
+    assert m["nrmse"] == pytest.approx(0.6)
+    assert m["pdebench_nrmse"] == pytest.approx(0.6)  # one channel: equal to ORCA's
+    assert m["pdebench_rmse"] == pytest.approx((math.sqrt(0.5) + math.sqrt(0.5)) / 2)
+    m0 = compute_metrics(("nrmse", "pdebench_rmse"), y, y)
+    assert m0["nrmse"] == 0 and m0["pdebench_rmse"] == 0
+
+
+def test_multichannel_nrmse_differs_from_pdebench():
+    y = torch.tensor([[[1.0, 1.0], [10.0, 10.0]]])
+    p = torch.tensor([[[2.0, 2.0], [10.0, 10.0]]])
+    m = compute_metrics(("nrmse", "pdebench_nrmse"), p, y)
+    assert m["pdebench_nrmse"] == pytest.approx(0.5)  # channel 0: 1.0, channel 1: 0
+    assert m["nrmse"] == pytest.approx(math.sqrt(2) / math.sqrt(202))
+
+
+@pytest.mark.parametrize("length,tsl,k", [(1024, 128, 8), (1024, 32, 32), (1024, 1000, 2), (46, 512, 1), (1000, 64, 20)])
+def test_stack_num_rule(length, tsl, k):
+    assert stack_num(length, tsl) == k
+
+
+def test_embedder_and_head_shapes():
+    emb = Embedder1D(3, 1024, 48, target_seq_len=32, max_positions=512)
+    x = torch.randn(5, 3, 1024)
+    h = emb(x)
+    assert h.shape == (5, 32, 48)
+    head = DenseHead1D(48, 2, emb.k)
+    assert head(h).shape == (5, 2, 1024)
+    with pytest.raises(ConfigError, match="positions"):
+        Embedder1D(1, 1024, 16, target_seq_len=1024, max_positions=512)
+
+
+def test_head_patch_order():
+    """Token t's outputs land on positions t*k .. t*k+k-1 of the field."""
+    head = DenseHead1D(4, 1, 3)
+    with torch.no_grad():
+        head.proj.weight.zero_()
+        head.proj.bias.copy_(torch.tensor([0.0, 1.0, 2.0]))
+    h = torch.zeros(1, 2, 4)
+    assert head(h).flatten().tolist() == [0.0, 1.0, 2.0, 0.0, 1.0, 2.0]

@@ -1,0 +1,78 @@
+"""Results store: append-only rows, resume, failed runs, schema guard; and the leaderboard."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from xbench.errors import DataError
+from xbench.report.leaderboard import format_table, leaderboard
+from xbench.results import SCORE_COLUMNS, ResultStore, run_key
+
+
+def _row(key, method, seed, value, status="ok", metric="nrmse", split="test"):
+    row = {c: "" for c in SCORE_COLUMNS}
+    row.update(run_key=key, task="t", task_version=1, method=method, backbone="b", align_loss="none",
+               profile="quick", seed=seed, split=split, metric=metric, value=value, higher_is_better=False,
+               is_main=True, status=status)
+    return row
+
+
+def test_run_key_stable_and_sensitive():
+    a = {"task": "t", "seed": 0, "config": {"lr": 1e-3}}
+    assert run_key(a) == run_key(dict(reversed(list(a.items()))))
+    assert run_key(a) != run_key({**a, "seed": 1})
+    assert run_key(a) != run_key({**a, "config": {"lr": 2e-3}})
+
+
+def test_store_appends_and_resumes(tmp_path):
+    store = ResultStore(tmp_path / "pdebench")
+    assert not store.finished("k1")
+    store.write_run("k1", {"status": "ok"}, [_row("k1", "a", 0, 0.5)], [{"phase": "fit", "epoch": 0, "step": 1,
+                                                                          "split": "val", "quantity": "nrmse", "value": 0.6}])
+    assert store.finished("k1")
+    store.write_run("k2", {"status": "failed", "error": "boom"}, [_row("k2", "b", 0, float("nan"), "failed")], [])
+    assert not store.finished("k2")
+    before = store.scores_path.read_text()
+    store.write_run("k2", {"status": "ok"}, [_row("k2", "b", 0, 0.4)], [])
+    after = store.scores_path.read_text()
+    assert after.startswith(before)  # earlier rows are never rewritten
+    df = store.load_scores()
+    assert list(df["status"]) == ["ok", "failed", "ok"]
+    rec = json.loads((store.runs_dir / "k2.json").read_text())
+    assert rec["status"] == "ok" and rec["previous_attempts"][0]["error"] == "boom"
+    curves = pd.read_csv(store.curves_path)
+    assert list(curves.columns) == ["run_key", "phase", "epoch", "step", "split", "quantity", "value"]
+
+
+def test_store_refuses_foreign_schema(tmp_path):
+    store = ResultStore(tmp_path)
+    tmp_path.mkdir(exist_ok=True)
+    store.scores_path.write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match="never rewrites"):
+        store.write_run("k", {"status": "ok"}, [_row("k", "a", 0, 1.0)], [])
+    assert store.scores_path.read_text() == "a,b\n1,2\n"
+
+
+def test_leaderboard_ranks_and_counts_failures():
+    rows = [_row("a0", "a", 0, 0.30), _row("a1", "a", 1, 0.10), _row("b0", "b", 0, 0.05),
+            _row("c0", "c", 0, float("nan"), "failed"),
+            _row("b0", "b", 0, 0.9, metric="other"),  # not main metric... marked main below but other split
+            ]
+    rows[-1]["is_main"] = False
+    t = leaderboard(pd.DataFrame(rows))
+    assert list(t["method"]) == ["b", "a", "c"]
+    assert list(t["rank"][:2]) == [1, 2] and pd.isna(t["rank"][2])
+    assert t.loc[t.method == "a", "mean"].item() == pytest.approx(0.2)
+    assert t.loc[t.method == "a", "seeds"].item() == 2 and t.loc[t.method == "c", "failed"].item() == 1
+    text = format_table(t)
+    assert "| 1" in text and "b" in text
+
+
+def test_leaderboard_higher_is_better():
+    rows = [_row("a", "a", 0, 0.9), _row("b", "b", 0, 0.5)]
+    for r in rows:
+        r["higher_is_better"] = True
+    assert list(leaderboard(pd.DataFrame(rows))["method"]) == ["a", "b"]
