@@ -61,7 +61,7 @@ def source_reference(backbone: Backbone, n: int, window: int, n_classes: int, ca
         except (OSError, RuntimeError, KeyError):
             log.warning("ignoring unreadable source cache %s", cache)
     tok = _tokenizer(backbone)
-    ids = np.asarray(tok(reference_text(), add_special_tokens=False)["input_ids"], dtype=np.int64)
+    ids = np.asarray(tok(reference_text(), add_special_tokens=False, verbose=False)["input_ids"], dtype=np.int64)
     vocab = backbone.embeddings.word_embeddings.num_embeddings
     if ids.max() >= vocab:
         raise ConfigError(f"the tokenizer of {backbone.name!r} produces ids beyond its vocabulary ({vocab}).")
