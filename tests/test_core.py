@@ -113,3 +113,15 @@ def test_head_patch_order():
         head.proj.bias.copy_(torch.tensor([0.0, 1.0, 2.0]))
     h = torch.zeros(1, 2, 4)
     assert head(h).flatten().tolist() == [0.0, 1.0, 2.0, 0.0, 1.0, 2.0]
+
+
+def test_missing_file_of_a_task_xbench_cannot_generate(tmp_path):
+    import dataclasses
+
+    from xbench.errors import DataError
+    from xbench.tasks.datafiles import locate
+
+    spec = dataclasses.replace(get_task("pdebench-burgers"), generator=None)
+    with pytest.raises(DataError, match="cannot generate") as e:
+        locate(spec, tmp_path, 40)
+    assert str(tmp_path / spec.data.path) in str(e.value) and "--data-root" in str(e.value)

@@ -69,13 +69,13 @@ def _midpoint_step(u: np.ndarray, dt_dx: float, div) -> np.ndarray:
     return u - dt_dx * div(half)
 
 
-def solve_advection(u0: np.ndarray, beta: float, dx: float, t_save: np.ndarray) -> np.ndarray:
+def solve_advection(u0: np.ndarray, beta: float, dx: float, t_save: np.ndarray, cfl: float = CFL) -> np.ndarray:
     """u_t + beta u_x = 0, periodic. ``u0`` (n, nx) -> frames at ``t_save`` (n, nt, nx) float32."""
     div = _advection_flux_div(beta)
     out = np.empty((u0.shape[0], len(t_save), u0.shape[1]), np.float32)
     u, t = u0.astype(np.float64), float(t_save[0])
     out[:, 0] = u
-    dt_max = CFL * dx / max(abs(beta), 1e-12)
+    dt_max = cfl * dx / max(abs(beta), 1e-12)
     for j in range(1, len(t_save)):
         interval = float(t_save[j]) - t
         steps = max(1, math.ceil(interval / dt_max - 1e-9))
@@ -86,7 +86,7 @@ def solve_advection(u0: np.ndarray, beta: float, dx: float, t_save: np.ndarray) 
     return out
 
 
-def solve_burgers(u0: np.ndarray, nu: float, dx: float, t_save: np.ndarray) -> np.ndarray:
+def solve_burgers(u0: np.ndarray, nu: float, dx: float, t_save: np.ndarray, cfl: float = CFL) -> np.ndarray:
     """u_t + (u^2/2)_x = (nu/pi) u_xx, periodic. ``u0`` (n, nx) -> (n, nt, nx) float32."""
     n, nx = u0.shape
     visc = nu / math.pi
@@ -105,7 +105,7 @@ def solve_burgers(u0: np.ndarray, nu: float, dx: float, t_save: np.ndarray) -> n
     for j in range(1, len(t_save)):
         interval = float(t_save[j]) - t
         wmax = float(np.abs(w).max())
-        steps = max(1, math.ceil(interval * wmax / (CFL * dx) - 1e-9))
+        steps = max(1, math.ceil(interval * wmax / (cfl * dx) - 1e-9))
         dt = interval / steps
         w = propagate(w, 0.5 * dt)
         for s in range(steps):

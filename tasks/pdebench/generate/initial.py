@@ -14,21 +14,27 @@ from __future__ import annotations
 import numpy as np
 
 
-def init_multi(rng: np.random.Generator, xc: np.ndarray, n: int, k_tot: int = 4, num_choice_k: int = 2) -> np.ndarray:
-    """``n`` initial conditions on cell centres ``xc``: array (n, len(xc)) float64."""
+def init_multi(rng: np.random.Generator, xc: np.ndarray, n: int, k_tot: int = 4, num_choice_k: int = 2,
+               x_eval: np.ndarray | None = None) -> np.ndarray:
+    """``n`` initial conditions on cell centres ``xc``: array (n, len(xc)) float64.
+
+    With ``x_eval``, the same functions (same random draws) are evaluated at the points ``x_eval``
+    instead: an exact solution of advection is ``init_multi(..., x_eval=(xc - beta t) % 1)``.
+    """
     length = xc[-1] - xc[0]
+    x = xc if x_eval is None else np.asarray(x_eval, dtype=np.float64)
     picks = rng.integers(1, k_tot + 1, size=(n, num_choice_k))
     kk = np.zeros((n, k_tot))
     for j in range(num_choice_k):  # scatter-add: a slot picked twice gets twice the wavenumber
         np.add.at(kk, (np.arange(n), picks[:, j] - 1), 2.0 * np.pi * picks[:, j] / length)
     amp = rng.uniform(0.0, 1.0, (n, k_tot))
     phs = rng.uniform(0.0, 2.0 * np.pi, (n, k_tot))
-    u = np.einsum("nk,nkx->nx", amp, np.sin(kk[:, :, None] * xc[None, None, :] + phs[:, :, None]))
+    u = np.einsum("nk,nkx->nx", amp, np.sin(kk[:, :, None] * x[None, None, :] + phs[:, :, None]))
     absolute = rng.uniform(size=n) < 0.1
     u[absolute] = np.abs(u[absolute])
     u *= rng.choice([-1.0, 1.0], size=n)[:, None]
     windowed = rng.uniform(size=n) < 0.1
     xl, xr = rng.uniform(0.1, 0.45, n), rng.uniform(0.55, 0.9, n)
-    window = 0.5 * (np.tanh((xc[None, :] - xl[:, None]) / 0.01) - np.tanh((xc[None, :] - xr[:, None]) / 0.01))
+    window = 0.5 * (np.tanh((x[None, :] - xl[:, None]) / 0.01) - np.tanh((x[None, :] - xr[:, None]) / 0.01))
     u[windowed] *= window[windowed]
     return u
