@@ -86,11 +86,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args) -> int:
-    from xbench.config import parse_overrides
+    from xbench.config import parse_overrides, resolve
+    from xbench.methods import get_method
+    from xbench.provenance import sha256_file
     from xbench.report.leaderboard import format_table, leaderboard
     from xbench.results import ResultStore
     from xbench.runner import execute_run, plan, resolve_device
-    from xbench.tasks.datafiles import data_root, load_task_data
+    from xbench.tasks.datafiles import data_root, load_task_data, locate
+    from xbench.tasks.registry import get_task
 
     device = resolve_device(args.device)
     profile = args.profile or ("paper" if device.type == "cuda" else "quick")
@@ -101,9 +104,21 @@ def _cmd_run(args) -> int:
 
         if args.align_loss not in ALIGNMENT_LOSSES:
             raise unknown_name("alignment loss", args.align_loss, ALIGNMENT_LOSSES)
-    runs = plan(args.tasks, args.method, args.seeds, profile, args.backbone, args.align_loss, overrides)
     root = data_root(args.data_root)
     results = Path(args.results)
+    files: dict = {}
+
+    def data_sha256(spec, n_samples):
+        if (spec.name, n_samples) not in files:
+            path, _ = locate(spec, root, n_samples, progress=not args.no_progress)
+            files[spec.name, n_samples] = sha256_file(path)
+        return files[spec.name, n_samples]
+
+    for task in args.tasks:  # fail fast on names and settings before any data is generated
+        resolve(profile, get_task(task).profile_overrides(profile), {}, overrides)
+    for m in args.method:
+        get_method(m)
+    runs = plan(args.tasks, args.method, args.seeds, profile, args.backbone, args.align_loss, overrides, data_sha256)
     print(f"xbench: {len(runs)} run(s), profile {profile}, device {device}, data root {root}, results {results}")
     data_cache: dict = {}
     failed = 0

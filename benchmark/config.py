@@ -126,7 +126,7 @@ def resolve(profile: str, task_overrides: dict[str, Any], method_overrides: dict
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run: what the run key hashes (everything that changes its numbers)."""
+    """One run: what the run key hashes (everything that changes its numbers, the data included)."""
 
     task: str
     task_version: int
@@ -136,6 +136,7 @@ class RunSpec:
     align_loss: str
     profile: str
     seed: int
+    data_sha256: str  # the data file's checksum: a new file (real instead of generated) is a new run
     config: TrainConfig = field(default_factory=TrainConfig)
 
     def as_dict(self) -> dict[str, Any]:

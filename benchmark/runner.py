@@ -12,6 +12,7 @@ import random
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +53,13 @@ class Outcome:
 
 
 def plan(tasks: list[str], methods: list[str], seeds: list[int], profile: str, backbone: str,
-         align_loss: str | None, overrides: dict) -> list[PlannedRun]:
+         align_loss: str | None, overrides: dict,
+         data_sha256: Callable[[TaskSpec, int | None], str]) -> list[PlannedRun]:
+    """Every (task, method, seed) with its resolved config and run key.
+
+    ``data_sha256(spec, n_samples)`` gives the checksum of the file the run will read (the CLI
+    locates, or generates, the file first), so a run on different data never counts as finished.
+    """
     out = []
     for t in tasks:
         spec = get_task(t)
@@ -61,7 +68,8 @@ def plan(tasks: list[str], methods: list[str], seeds: list[int], profile: str, b
             cfg = resolve(profile, spec.profile_overrides(profile), method.overrides, overrides)
             loss = (align_loss or method.align_loss) if method.aligns else "none"
             for seed in seeds:
-                run = RunSpec(spec.name, spec.version, method.name, method.version, backbone, loss, profile, seed, cfg)
+                run = RunSpec(spec.name, spec.version, method.name, method.version, backbone, loss, profile, seed,
+                              data_sha256(spec, cfg.n_samples), cfg)
                 out.append(PlannedRun(spec, method, run, run_key(run.as_dict())))
     return out
 

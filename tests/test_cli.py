@@ -147,3 +147,16 @@ def test_help_has_examples(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     assert "examples:" in capsys.readouterr().out
+
+
+def test_new_data_file_means_new_runs(burgers_root, tiny_backbone, tmp_path, capsys):
+    """Replacing the data file (e.g. the real file instead of generated data) never reuses finished runs."""
+    res = tmp_path / "res"
+    args = ["run", "pdebench-burgers", "--method", "finetune", "--data-root", str(burgers_root), "--results",
+            str(res), "--backbone", tiny_backbone, *TINY]
+    assert run(args, capsys)[0] == 0
+    write_tensor_file(burgers_root / BURGERS, smooth_fields(40, 201, 1024, seed=9), attrs={"Nu": 1.0})
+    code, out, _ = run(args, capsys)
+    assert code == 0 and "skipped" not in out
+    scores = pd.read_csv(res / "pdebench/scores.csv")
+    assert scores["run_key"].nunique() == 2 and scores["data_sha256"].nunique() == 2
