@@ -148,7 +148,7 @@ class Trainer:
             self.log_curve("fit", epoch, step, "train", "lr", sched.get_last_lr()[0])
             log.info("epoch %d/%d: train %s %.4g, val %s %.4g", epoch + 1, cfg.epochs, self.spec.loss,
                      np.mean(losses), self.spec.main_metric, val)
-            if best is None or (math.isfinite(val) and better(val, best)):
+            if best_state is None or (math.isfinite(val) and (not math.isfinite(best) or better(val, best))):
                 best, best_epoch = val, epoch
                 best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
         if best_state is not None:
