@@ -139,3 +139,21 @@ def test_random_backbone_has_the_architecture_without_the_weights(tiny_backbone)
     name = next(k for k in w_pre if k.endswith("query.weight"))
     assert not torch.equal(w_pre[name], w_rnd[name])
     assert pre.identity != rnd.identity
+
+
+def test_advection_loader_strides_to_orca_resolution(tmp_path):
+    import h5py
+
+    from conftest import smooth_fields, write_tensor_file
+    from xbench.tasks.datafiles import load_task_data
+
+    spec = get_task("pdebench-advection")
+    arr = smooth_fields(30, 201, 1024, seed=2)
+    path = write_tensor_file(tmp_path / spec.data.path, arr, attrs={"beta": 0.4})
+    data = load_task_data(spec, tmp_path, None, progress=False)
+    assert data.x["train"].shape[1:] == data.y["test"].shape[1:] == (1, 256)
+    assert data.sizes() == {"train": 24, "val": 3, "test": 3} and data.data_source == "pdebench-file"
+    with h5py.File(path) as f:
+        first = f["tensor"][0]
+    assert np.allclose(data.x["test"][0, 0].numpy(), first[0, ::4])  # test = FIRST 10 %
+    assert np.allclose(data.y["test"][0, 0].numpy(), first[200, ::4])

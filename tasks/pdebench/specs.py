@@ -78,3 +78,35 @@ register_task(TaskSpec(
     },
     reference="Takamoto et al., PDEBench (NeurIPS 2022 D&B); protocol of Shen et al., ORCA (ICML 2023)",
 ))
+
+
+register_task(TaskSpec(
+    name="pdebench-advection",
+    version=1,
+    description="1D Advection, beta=0.4: u(t=0) -> u(t=2), 1024 cells strided to 256 (ORCA's PDE-ADV)",
+    family="pdebench",
+    modality="1d",
+    kind="dense-regression",
+    input_shape=(1, 256),
+    output_shape=(1, 256),
+    loss="nrmse",
+    metrics=METRICS_1D,
+    main_metric="nrmse",
+    protocol={"name": "orca-single-step", "input_frame": 0, "target_frame": 200, "target_time": 2.0,
+              "spatial_stride": 4},
+    data=DataFile(path="1D/Advection/Train/1D_Advection_Sols_beta0.4.hdf5", layout="pdebench-1d",
+                  url=DARUS + "255674", n_samples=10000),
+    loader=load_single_step_1d,
+    generator=generate.generate_1d,
+    generator_params={"pde": "advection", "beta": 0.4, "nx": 1024, "n_frames": 201, "t_final": 2.0, "seed": 0},
+    split={"test_fraction": 0.1, "test_position": "first", "val_fraction": 0.1},
+    profiles={
+        "quick": {"n_samples": 320},
+        # ORCA src/configs/PDEADV.yaml (methods.md §2.6): Adam 1e-4 (wd 1e-5), bs 4, clip 1, 200 epochs,
+        # 60 alignment steps, target_seq_len 512, warmup 5 / decay 200.
+        "paper": {"n_samples": None, "epochs": 200, "batch_size": 4, "optimizer": "adam", "lr": 1e-4,
+                  "weight_decay": 1e-5, "clip": 1.0, "warmup_epochs": 5, "decay_epochs": 200,
+                  "align_steps": 60, "target_seq_len": 512},
+    },
+    reference="Takamoto et al., PDEBench (NeurIPS 2022 D&B); protocol of Shen et al., ORCA (ICML 2023)",
+))
