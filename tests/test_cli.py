@@ -33,7 +33,8 @@ def test_end_to_end_tiny(burgers_root, tiny_backbone, tmp_path, capsys):
     scores = pd.read_csv(res / "pdebench/scores.csv")
     assert set(scores["method"]) == {"scratch", "finetune", "orca"}
     assert set(scores["status"]) == {"ok"} and set(scores["split"]) == {"val", "test"}
-    assert set(scores["metric"]) == {"nrmse", "pdebench_nrmse", "pdebench_rmse"}
+    assert set(scores["metric"]) == {"nrmse", "pdebench_nrmse", "pdebench_rmse", "pdebench_crmse", "pdebench_brmse",
+                                     "pdebench_max", "pdebench_frmse_low", "pdebench_frmse_mid", "pdebench_frmse_high"}
     assert (scores["data_source"] == "pdebench-file").all() and scores["data_sha256"].str.len().eq(64).all()
     assert np.isfinite(scores["value"]).all()
     curves = pd.read_csv(res / "pdebench/curves.csv")

@@ -19,7 +19,8 @@ from xbench.tasks.pdebench.reader import inspect_1d, read_1d_frames
 from xbench.tasks.registry import DataFile, TaskSpec, register_task
 
 DARUS = "https://darus.uni-stuttgart.de/api/access/datafile/"
-METRICS_1D = ("nrmse", "pdebench_nrmse", "pdebench_rmse")
+METRICS_1D = ("nrmse", "pdebench_nrmse", "pdebench_rmse", "pdebench_crmse", "pdebench_brmse", "pdebench_max",
+              "pdebench_frmse_low", "pdebench_frmse_mid", "pdebench_frmse_high")
 
 
 def load_single_step_1d(spec: TaskSpec, path: Path, n_samples: int | None, *, source: str,
@@ -50,7 +51,7 @@ def load_single_step_1d(spec: TaskSpec, path: Path, n_samples: int | None, *, so
 
 register_task(TaskSpec(
     name="pdebench-burgers",
-    version=1,
+    version=2,  # v2: the full PDEBench metric suite is recorded
     family="pdebench",
     description="1D Burgers, nu=1.0 (diffusion nu/pi): u(t=0) -> u(t=2), 1024 cells (ORCA's PDE-Burgers)",
     modality="1d",
