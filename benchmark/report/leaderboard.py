@@ -45,8 +45,8 @@ def _fmt(v) -> str:
 
 def format_table(table: pd.DataFrame, columns: list[str] | None = None) -> str:
     """A markdown table (no extra dependency)."""
-    columns = columns or ["rank", "task", "method", "backbone", "align_loss", "profile", "metric", "mean", "std",
-                          "seeds", "failed"]
+    columns = columns or ["rank", "task", "task_version", "method", "backbone", "align_loss", "profile", "metric",
+                          "mean", "std", "seeds", "failed"]
     rows = [[_fmt(r[c]) if c != "rank" or not pd.isna(r[c]) else "-" for c in columns] for _, r in table.iterrows()]
     rows = [[c if not (columns[i] == "rank" and c != "-") else str(int(float(c))) for i, c in enumerate(row)]
             for row in rows]
