@@ -110,10 +110,12 @@ class TaskData:
         key = (k, seed)
         if key not in self._labels:
             from sklearn.cluster import KMeans
+            from threadpoolctl import threadpool_limits
 
             y = self.y_norm.encode(self.y["train"]).flatten(1).numpy().astype(np.float64)
             k_eff = min(k, len(y))
-            km = KMeans(n_clusters=k_eff, n_init=3, random_state=seed).fit(y)
+            with threadpool_limits(1):  # sklearn's OpenMP pool spins against torch's on few cores
+                km = KMeans(n_clusters=k_eff, n_init=3, random_state=seed).fit(y)
             self._labels[key] = torch.as_tensor(km.labels_, dtype=torch.long)
             log.info("pseudo-labels: k-means k=%d on %d targets", k_eff, len(y))
         return self._labels[key]

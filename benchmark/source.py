@@ -76,8 +76,11 @@ def source_reference(backbone: Backbone, n: int, window: int, n_classes: int, ca
         emb.train(was_training)
     feats_t = torch.cat(feats)
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
-    labels = KMeans(n_clusters=n_classes, n_init=3, random_state=seed).fit(feats_t.numpy().astype(np.float64)).labels_
+    with threadpool_limits(1):  # sklearn's OpenMP pool spins against torch's on few cores
+        labels = KMeans(n_clusters=n_classes, n_init=3, random_state=seed).fit(
+            feats_t.numpy().astype(np.float64)).labels_
     labels_t = torch.as_tensor(labels, dtype=torch.long)
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp")

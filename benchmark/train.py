@@ -69,16 +69,21 @@ class Trainer:
         self.curves.append({"phase": phase, "epoch": epoch, "step": step, "split": split,
                             "quantity": quantity, "value": float(value)})
 
-    def _set_trainable(self, which: str) -> None:
+    def _set_trainable(self, parts: tuple[str, ...]) -> None:
+        """Train only the named parts of the model ("embedder", "body", "head")."""
+        unknown = set(parts) - {"embedder", "body", "head"}
+        if unknown:
+            raise ValueError(f"unknown model part(s) {sorted(unknown)}; use embedder, body, head")
         for name, p in self.model.named_parameters():
-            p.requires_grad_(which == "all" or name.startswith(which + "."))
+            p.requires_grad_(name.split(".", 1)[0] in parts)
 
     # ---------------------------------------------------------------- align
-    def align(self, loss_name: str, source: tuple[torch.Tensor, torch.Tensor]) -> None:
+    def align(self, loss_name: str, source: tuple[torch.Tensor, torch.Tensor],
+              parts: tuple[str, ...] = ("embedder",)) -> None:
         from xbench.align import build_alignment
 
         cfg = self.cfg
-        self._set_trainable("embedder")
+        self._set_trainable(parts)
         src_feats, src_labels = (t.to(self.device) for t in source)
         loss = build_alignment(loss_name, src_feats, src_labels)
         labels = self.data.pseudo_labels(cfg.n_classes).numpy()
@@ -86,7 +91,7 @@ class Trainer:
         weights = counts / counts.sum()
         x_train = self._norm["train"][0]
         lr = cfg.lr * cfg.align_lr_mult if cfg.lr <= 1e-3 else cfg.lr
-        opt = make_optimizer(self.model.embedder.parameters(), cfg, lr)
+        opt = make_optimizer(self.model.parameters(), cfg, lr)
         milestones = [max(1, cfg.align_steps // 3), max(2, 2 * cfg.align_steps // 3)]
         sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones, gamma=0.2)
         self.model.train()
@@ -110,9 +115,9 @@ class Trainer:
                  total if cfg.align_steps else float("nan"))
 
     # ------------------------------------------------------------------ fit
-    def fit(self) -> None:
+    def fit(self, parts: tuple[str, ...] = ("embedder", "body", "head")) -> None:
         cfg = self.cfg
-        self._set_trainable("all")
+        self._set_trainable(parts)
         x, y = self._norm["train"]
         n = len(x)
         steps_per_epoch = math.ceil(n / cfg.batch_size)
@@ -172,8 +177,8 @@ def run_phases(trainer: Trainer, phases, align_loss: str, source) -> None:
     """Run a recipe's phases in order (see :mod:`xbench.methods`)."""
     for phase in phases:
         if phase.kind == "align":
-            trainer.align(align_loss, source)
+            trainer.align(align_loss, source, phase.trainable)
         elif phase.kind == "fit":
-            trainer.fit()
+            trainer.fit(phase.trainable)
         else:
             raise ValueError(f"unknown phase kind {phase.kind!r}")

@@ -161,3 +161,31 @@ def test_new_data_file_means_new_runs(burgers_root, tiny_backbone, tmp_path, cap
     assert code == 0 and "skipped" not in out
     scores = pd.read_csv(res / "pdebench/scores.csv")
     assert scores["run_key"].nunique() == 2 and scores["data_sha256"].nunique() == 2
+
+
+def test_linear_probe_keeps_body_frozen_and_mmd_align_runs(burgers_root, tiny_backbone, tmp_path, capsys):
+    import torch
+
+    from xbench.data import TaskData  # noqa: F401
+    from xbench.methods import get_method
+    from xbench.models import build_model, load_backbone
+    from xbench.tasks.datafiles import load_task_data
+    from xbench.tasks.registry import get_task
+    from xbench.train import Trainer, run_phases
+    from xbench.config import resolve
+
+    spec = get_task("pdebench-burgers")
+    cfg = resolve("quick", {}, {}, {"n_samples": 40, "epochs": 1, "batch_size": 8, "target_seq_len": 16})
+    data = load_task_data(spec, burgers_root, 40, progress=False)
+    model = build_model(load_backbone(tiny_backbone), spec.input_shape, spec.output_shape, cfg.target_seq_len)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    run_phases(Trainer(model, data, spec, cfg, torch.device("cpu"), 0), get_method("linear-probe").phases, "none", None)
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before if k.startswith("body."))
+    assert not all(torch.equal(before[k], after[k]) for k in before if k.startswith("head."))
+    res = tmp_path / "res"
+    code, out, err = run(["run", "pdebench-burgers", "--method", "mmd-align", "--data-root", str(burgers_root),
+                          "--results", str(res), "--backbone", tiny_backbone, *TINY], capsys)
+    assert code == 0, out + err
+    curves = pd.read_csv(res / "pdebench/curves.csv")
+    assert (curves["quantity"] == "align_mmd").sum() == 2

@@ -17,8 +17,8 @@ from xbench.errors import unknown_name
 
 @dataclass(frozen=True)
 class Phase:
-    kind: str  # "align": embedder only, alignment loss vs the source reference; "fit": target loss
-    trainable: str = "all"  # "embedder" | "all"
+    kind: str  # "align": alignment loss vs the source reference; "fit": target loss
+    trainable: tuple[str, ...] = ("embedder", "body", "head")  # model parts that train in this phase
     uses_alignment: bool = False
 
 
@@ -50,7 +50,7 @@ def register_method(spec: MethodSpec) -> MethodSpec:
 
 
 def _ensure_loaded() -> None:
-    from xbench.methods import finetune, orca, scratch  # noqa: F401
+    from xbench.methods import finetune, linear_probe, mmd_align, orca, scratch  # noqa: F401
 
 
 def get_method(name: str) -> MethodSpec:

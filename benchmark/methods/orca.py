@@ -15,6 +15,6 @@ register_method(MethodSpec(
     description="OTDD alignment of the embedder, then full fine-tuning",
     reference="Shen et al., ORCA, ICML 2023 (arXiv 2302.05738)",
     pretrained=True,
-    phases=(Phase("align", trainable="embedder", uses_alignment=True), Phase("fit")),
+    phases=(Phase("align", trainable=("embedder",), uses_alignment=True), Phase("fit")),
     align_loss="otdd",
 ))
