@@ -18,14 +18,14 @@ def clouds(n=120, d=8, k=3, seed=0):
     return centres[labels] + torch.randn(n, d, generator=g), labels
 
 
-@pytest.mark.parametrize("name", ["otdd", "sinkhorn", "mmd"])
+@pytest.mark.parametrize("name", ["otdd", "otdd-gaussian", "sinkhorn", "mmd"])
 def test_zero_on_identical_sets(name):
     x, y = clouds()
     loss = build_alignment(name, x, y)
     assert abs(loss(x.clone(), y).item()) < 1e-3 * (1 + abs(loss(x + 2.0, y).item()))
 
 
-@pytest.mark.parametrize("name", ["otdd", "sinkhorn", "mmd", "l2"])
+@pytest.mark.parametrize("name", ["otdd", "otdd-gaussian", "sinkhorn", "mmd", "l2"])
 def test_positive_and_growing_with_shift(name):
     x, y = clouds()
     loss = build_alignment(name, x, y)
@@ -63,7 +63,7 @@ def test_entropic_ot_envelope_gradient_matches_finite_difference():
     assert grad[3, 1].item() == pytest.approx(fd.item(), rel=2e-2, abs=1e-4)
 
 
-@pytest.mark.parametrize("name", ["otdd", "sinkhorn", "mmd", "l2"])
+@pytest.mark.parametrize("name", ["otdd", "otdd-gaussian", "sinkhorn", "mmd", "l2"])
 def test_gradients_finite_and_descent_reduces_loss(name):
     x, y = clouds()
     loss = build_alignment(name, x, y)
@@ -123,4 +123,16 @@ def test_none_and_bad_names():
         build_alignment("sinkhorn", x, eps=-1.0)
     with pytest.raises(ConfigError, match="bogus"):
         build_alignment("mmd", x, bogus=1)
-    assert set(ALIGNMENT_LOSSES) == {"otdd", "sinkhorn", "mmd", "l2", "none"}
+    assert set(ALIGNMENT_LOSSES) == {"otdd", "otdd-gaussian", "sinkhorn", "mmd", "l2", "none"}
+
+
+def test_bures_label_distance_of_gaussians():
+    """W2^2 between N(m1, S1) and N(m2, S2) with commuting diagonal covariances: |dm|^2 + |sqrt(s1) - sqrt(s2)|^2."""
+    from xbench.align.otdd import GaussianOTDD
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(4000, 2, generator=g) * torch.tensor([1.0, 2.0])
+    b = torch.randn(4000, 2, generator=g) * torch.tensor([3.0, 1.0]) + torch.tensor([1.0, 0.0])
+    loss = GaussianOTDD(a, None)
+    w = loss._label_distance(loss._summary(a), loss._summary(b)).item()
+    assert w == pytest.approx(1.0 + (1 - 3) ** 2 + (2 - 1) ** 2, rel=0.05)

@@ -7,6 +7,7 @@ differentiable in the (n, d) target features.
 | name | what | reference |
 |---|---|---|
 | ``otdd`` | label-aware OT dataset distance, debiased Sinkhorn, eps 0.1 | Alvarez-Melis & Fusi 2020; ORCA |
+| ``otdd-gaussian`` | the same with Bures-Wasserstein label distances | ORCA's ``otdd-gaussian`` |
 | ``sinkhorn`` | label-free debiased Sinkhorn divergence | Feydy et al. 2019; RECRAFT |
 | ``mmd`` | multi-kernel RBF MMD^2 | Gretton et al. 2012; ORCA, UPS |
 | ``l2`` | mean Euclidean distance to source rows | ORCA's ``l2`` |
@@ -17,12 +18,12 @@ from __future__ import annotations
 
 import torch
 
-from xbench.align.otdd import OTDD, SinkhornAlignment
+from xbench.align.otdd import OTDD, GaussianOTDD, SinkhornAlignment
 from xbench.align.simple import L2, MMD, NoAlignment
 from xbench.align.sinkhorn import exact_ot
 from xbench.errors import ConfigError, unknown_name
 
-ALIGNMENT_LOSSES = {"otdd": OTDD, "sinkhorn": SinkhornAlignment, "mmd": MMD, "l2": L2, "none": NoAlignment}
+ALIGNMENT_LOSSES = {"otdd": OTDD, "otdd-gaussian": GaussianOTDD, "sinkhorn": SinkhornAlignment, "mmd": MMD, "l2": L2, "none": NoAlignment}
 
 __all__ = ["ALIGNMENT_LOSSES", "build_alignment", "exact_ot"]
 

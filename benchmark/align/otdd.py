@@ -37,19 +37,26 @@ class OTDD:
         self.eps = eps
         self.xs = src_feats.detach().float()
         self.ys = torch.unique(src_labels, return_inverse=True)[1].to(self.xs.device)
-        self.src_classes = [self.xs[self.ys == c] for c in range(int(self.ys.max()) + 1)]
-        self.src_self = [entropic_ot(sq_dist(c, c), eps, symmetric=True) for c in self.src_classes]
-        k = len(self.src_classes)
+        self.src_summaries = [self._summary(self.xs[self.ys == c]) for c in range(int(self.ys.max()) + 1)]
+        self.w_ss = self._pairwise(self.src_summaries)
+        self.self_term = entropic_ot(self._cost(self.xs, self.ys, self.xs, self.ys, self.w_ss), eps, symmetric=True)
+
+    def _summary(self, cloud: torch.Tensor):
+        """What the label distance needs of one class-conditional cloud: here the cloud and OT_eps(cloud, cloud)."""
+        return cloud, entropic_ot(sq_dist(cloud, cloud), self.eps, symmetric=True)
+
+    def _label_distance(self, sa, sb) -> torch.Tensor:
+        """Debiased Sinkhorn divergence (cost |x - x'|^2) between two class clouds."""
+        (a, aa), (b, bb) = sa, sb
+        return (entropic_ot(sq_dist(a, b), self.eps) - 0.5 * aa - 0.5 * bb).clamp_min(0.0)
+
+    def _pairwise(self, summaries: list) -> torch.Tensor:
+        k = len(summaries)
         w = torch.zeros(k, k, device=self.xs.device)
         for i in range(k):
             for j in range(i + 1, k):
-                w[i, j] = w[j, i] = self._label_distance(self.src_classes[i], self.src_classes[j],
-                                                         self.src_self[i], self.src_self[j])
-        self.w_ss = w
-        self.self_term = entropic_ot(self._cost(self.xs, self.ys, self.xs, self.ys, w), eps, symmetric=True)
-
-    def _label_distance(self, a: torch.Tensor, b: torch.Tensor, aa: torch.Tensor, bb: torch.Tensor) -> torch.Tensor:
-        return (entropic_ot(sq_dist(a, b), self.eps) - 0.5 * aa - 0.5 * bb).clamp_min(0.0)
+                w[i, j] = w[j, i] = self._label_distance(summaries[i], summaries[j])
+        return w
 
     @staticmethod
     def _cost(x, yx, z, yz, w) -> torch.Tensor:
@@ -57,16 +64,9 @@ class OTDD:
 
     @torch.no_grad()
     def _target_label_distances(self, xt: torch.Tensor, yt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        classes = [xt[yt == c] for c in range(int(yt.max()) + 1)]
-        selfs = [entropic_ot(sq_dist(c, c), self.eps, symmetric=True) for c in classes]
-        w_st = torch.stack([torch.stack([self._label_distance(s, t, ss, tt) for t, tt in zip(classes, selfs)])
-                            for s, ss in zip(self.src_classes, self.src_self)])
-        k = len(classes)
-        w_tt = torch.zeros(k, k, device=xt.device)
-        for i in range(k):
-            for j in range(i + 1, k):
-                w_tt[i, j] = w_tt[j, i] = self._label_distance(classes[i], classes[j], selfs[i], selfs[j])
-        return w_st, w_tt
+        tgt = [self._summary(xt[yt == c]) for c in range(int(yt.max()) + 1)]
+        w_st = torch.stack([torch.stack([self._label_distance(s, t) for t in tgt]) for s in self.src_summaries])
+        return w_st, self._pairwise(tgt)
 
     def __call__(self, tgt_feats: torch.Tensor, tgt_labels: torch.Tensor | None = None) -> torch.Tensor:
         """Debiased OTDD between the source and the (n, d) target features, differentiable in them."""
@@ -90,3 +90,27 @@ class SinkhornAlignment:
 
     def __call__(self, tgt_feats: torch.Tensor, tgt_labels: torch.Tensor | None = None) -> torch.Tensor:
         return sinkhorn_divergence(half_sq, self.xs, tgt_feats.float(), self.eps, self_x=self.self_term)
+
+
+class GaussianOTDD(OTDD):
+    r"""OTDD with Gaussian label distances (``otdd-gaussian``, ORCA's ``inner_ot_method='gaussian_approx'``).
+
+    Each class cloud is summarised by its mean and covariance, and
+    :math:`W(y, y') = \|m - m'\|^2 + \mathrm{tr}(\Sigma + \Sigma' - 2(\Sigma^{1/2}\Sigma'\Sigma^{1/2})^{1/2})`
+    is the squared 2-Wasserstein (Bures) distance between the Gaussians: cheaper than a Sinkhorn problem
+    per pair of classes, exact for Gaussian classes.
+    """
+
+    def _summary(self, cloud: torch.Tensor):
+        x = cloud.double()
+        mean = x.mean(0)
+        centred = x - mean
+        cov = centred.T @ centred / max(1, len(x) - 1)
+        evals, evecs = torch.linalg.eigh(cov)
+        return mean, cov, (evecs * evals.clamp_min(0).sqrt()) @ evecs.T
+
+    def _label_distance(self, sa, sb) -> torch.Tensor:
+        (m1, c1, r1), (m2, c2, _) = sa, sb
+        cross = torch.linalg.eigvalsh(r1 @ c2 @ r1).clamp_min(0).sqrt().sum()
+        w = (m1 - m2).pow(2).sum() + torch.trace(c1) + torch.trace(c2) - 2 * cross
+        return w.clamp_min(0.0).float()
