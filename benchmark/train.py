@@ -115,6 +115,10 @@ class Trainer:
                  total if cfg.align_steps else float("nan"))
 
     # ------------------------------------------------------------------ fit
+    def batch_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The target loss of one batch of normalised inputs and targets."""
+        return self.loss_fn(self.model({"x": x.to(self.device)})["y"], y.to(self.device))
+
     def fit(self, parts: tuple[str, ...] = ("embedder", "body", "head")) -> None:
         cfg = self.cfg
         self._set_trainable(parts)
@@ -133,8 +137,7 @@ class Trainer:
             bar = tqdm(perm.split(cfg.batch_size), desc=f"fit epoch {epoch + 1}/{cfg.epochs}",
                        disable=not self.progress, leave=False)
             for idx in bar:
-                pred = self.model({"x": x[idx].to(self.device)})["y"]
-                loss = self.loss_fn(pred, y[idx].to(self.device))
+                loss = self.batch_loss(x[idx], y[idx])
                 if not torch.isfinite(loss):
                     raise NonFiniteLossError(
                         f"training loss became {loss.item()} at epoch {epoch + 1}, step {step} "
