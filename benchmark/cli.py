@@ -27,6 +27,7 @@ examples:
   xbench run pdebench-burgers --method finetune orca --seeds 0 1 2
   xbench run pdebench-burgers --profile paper --backbone /models/roberta-base --device cuda
   xbench run pdebench-burgers --method orca --align-loss otdd --set align_steps=30
+  xbench run pdebench-advection --protocol autoregressive --method fno unet   # PDEBench's roll-out protocol
   XBENCH_DATA=/data/pdebench xbench run pdebench-burgers   # uses a real PDEBench file when present
 
 Finished runs (same run key) are skipped, so re-running a command resumes it. Results go to
@@ -51,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("tasks", nargs="+", metavar="TASK", help="task name(s), see `xbench ls tasks`")
     r.add_argument("--method", nargs="+", default=list(DEFAULT_METHODS), metavar="M",
                    help=f"method(s) (default: {' '.join(DEFAULT_METHODS)}), see `xbench ls methods`")
+    r.add_argument("--protocol", choices=["single-step", "autoregressive"], default="single-step",
+                   help="single-step: the task's own (ORCA's) protocol; autoregressive: PDEBench's roll-out "
+                        "protocol, i.e. the task's '-ar' variant (default: single-step)")
     r.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="S", help="seeds (default: 0)")
     r.add_argument("--profile", choices=sorted(PROFILES), default=None,
                    help="hyper-parameter profile (default: quick on CPU, paper on a GPU)")
@@ -85,6 +89,18 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _autoregressive_variant(task: str) -> str:
+    from xbench.errors import ConfigError
+    from xbench.tasks.registry import get_task, list_tasks
+
+    name = task if task.endswith("-ar") else f"{task}-ar"
+    if name not in {t.name for t in list_tasks()}:
+        get_task(task)  # an unknown task name gets the registry's suggestion
+        raise ConfigError(f"task {task} has no autoregressive variant (PDEBench scores it in one step); run it "
+                          "without --protocol autoregressive. Variants: `xbench ls tasks` lists the '-ar' tasks.")
+    return name
+
+
 def _cmd_run(args) -> int:
     from xbench.config import parse_overrides, resolve
     from xbench.methods import get_method
@@ -104,6 +120,8 @@ def _cmd_run(args) -> int:
 
         if args.align_loss not in ALIGNMENT_LOSSES:
             raise unknown_name("alignment loss", args.align_loss, ALIGNMENT_LOSSES)
+    if args.protocol == "autoregressive":
+        args.tasks = [_autoregressive_variant(t) for t in args.tasks]
     root = data_root(args.data_root)
     results = Path(args.results)
     files: dict = {}

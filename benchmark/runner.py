@@ -30,6 +30,7 @@ from xbench.provenance import git_sha, machine, package_versions
 from xbench.results import ResultStore, run_key, utc_now
 from xbench.source import source_reference
 from xbench.tasks.registry import TaskSpec, get_task
+from xbench.autoregressive import AutoregressiveTrainer
 from xbench.train import Trainer, run_phases
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,8 @@ def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch
             seed_everything(run.seed)
             backbone = load_backbone(run.backbone, pretrained=p.method.pretrained, seed=run.seed)
             model = build_model(backbone, spec.input_shape, spec.output_shape, cfg.target_seq_len)
-            trainer = Trainer(model, data, spec, cfg, device, run.seed, progress)
+            trainer_cls = AutoregressiveTrainer if spec.protocol.get("name") == "autoregressive" else Trainer
+            trainer = trainer_cls(model, data, spec, cfg, device, run.seed, progress)
             source = None
             if p.method.aligns:
                 source = source_reference(backbone, cfg.n_source, cfg.source_window, cfg.n_classes, cache_dir)
