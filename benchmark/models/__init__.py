@@ -1,15 +1,18 @@
-"""Cross-modal model: task embedder -> pretrained body -> task head."""
+"""Models: the cross-modal model (task embedder -> pretrained body -> task head)."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from xbench.errors import ConfigError
 from xbench.models.backbone import DEFAULT_BACKBONE, Backbone, load_backbone
 from xbench.models.embedders import Embedder1D, stack_num
-from xbench.models.heads import DenseHead1D
+from xbench.models.embedders2d import Embedder2D, patch_size_2d
+from xbench.models.heads import DenseHead1D, DenseHead2D
 
-__all__ = ["DEFAULT_BACKBONE", "Backbone", "CrossModalModel", "build_model", "load_backbone", "stack_num"]
+__all__ = ["DEFAULT_BACKBONE", "Backbone", "CrossModalModel", "build_model", "count_parameters", "load_backbone",
+           "patch_size_2d", "stack_num"]
 
 
 class CrossModalModel(nn.Module):
@@ -28,19 +31,44 @@ class CrossModalModel(nn.Module):
         return self.embedder(x).mean(dim=1)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        h = self._backbone.encode(self.embedder(batch["x"]))
+        h = self._backbone.encode(self.embedder(batch["x"]), getattr(self.embedder, "grid", None))
         return {"y": self.head(h), "hidden": h}
 
 
 def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: tuple[int, ...],
                 target_seq_len: int) -> CrossModalModel:
-    """The 1D model for a task whose samples are ``input_shape`` (C, L) -> ``output_shape`` (C', L)."""
-    if len(input_shape) != 2 or len(output_shape) != 2 or input_shape[1] != output_shape[1]:
-        raise NotImplementedError(
-            f"xbench builds 1D dense models (C, L) -> (C', L); got {input_shape} -> {output_shape}."
+    """The cross-modal model for samples ``input_shape`` -> ``output_shape`` on the same grid.
+
+    1D (C, L) -> (C', L): :class:`Embedder1D` and :class:`DenseHead1D` (text bodies only).
+    2D (C, H, W) -> (C', H, W): :class:`Embedder2D` and :class:`DenseHead2D`, with a text body (the
+    patch tokens in raster order) or a ViT/Swin body (see :mod:`xbench.models.backbone`).
+    """
+    rank = len(input_shape) - 1
+    if rank not in (1, 2) or len(output_shape) != len(input_shape) or input_shape[1:] != output_shape[1:]:
+        raise ConfigError(
+            f"xbench builds dense 1D (C, L) or 2D (C, H, W) models with the output on the input's grid; "
+            f"got {input_shape} -> {output_shape}."
         )
-    emb = Embedder1D(input_shape[0], input_shape[1], backbone.hidden_size, target_seq_len, backbone.max_positions)
+    if rank == 1:
+        if backbone.kind != "text":
+            raise ConfigError(f"backbone {backbone.name!r} is a {backbone.kind} vision body; 1D tasks need a "
+                              "text body (ORCA uses RoBERTa for 1D inputs).")
+        emb = Embedder1D(input_shape[0], input_shape[1], backbone.hidden_size, target_seq_len, backbone.max_positions)
+        if backbone.pretrained:
+            emb.init_from_body(backbone.embeddings, backbone.position_offset)
+        return CrossModalModel(emb, backbone, DenseHead1D(backbone.hidden_size, output_shape[0], emb.k))
+    emb2 = Embedder2D(input_shape[0], input_shape[1:], backbone.hidden_size, target_seq_len, backbone.max_positions,
+                      positions=backbone.kind != "swin")
     if backbone.pretrained:
-        emb.init_from_body(backbone.embeddings, backbone.position_offset)
-    head = DenseHead1D(backbone.hidden_size, output_shape[0], emb.k)
-    return CrossModalModel(emb, backbone, head)
+        if backbone.kind == "text":
+            emb2.init_from_text(backbone.embeddings, backbone.position_offset)
+        else:
+            emb2.init_from_vision(backbone.embeddings)
+    head = DenseHead2D(backbone.out_hidden, output_shape[0], emb2.p * backbone.downsample,
+                       backbone.out_grid(emb2.grid), output_shape[1:])
+    return CrossModalModel(emb2, backbone, head)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Real-valued parameters of ``model`` (a complex weight counts as two)."""
+    return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())

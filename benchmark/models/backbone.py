@@ -10,6 +10,18 @@ for the same with ``pretrained=False`` (``scratch`` does).
 The body is driven through its encoder on embedder outputs (ORCA replaces the body's own embedding
 layer by the task embedder); the body's own embedding layer is kept to embed the source reference
 text and to initialise the embedder's LayerNorm and position embeddings.
+
+Vision bodies. A local folder holding a Hugging Face ViT or Swin (``model_type`` ``vit`` or
+``swin``) replaces the body on 2D tasks: its transformer layers and final LayerNorm run on the 2D
+embedder's patch tokens (:mod:`xbench.models.embedders2d`), its own patch embedding is used only to
+initialise the embedder. ViT: the layers see the (B, h*w, d) tokens with xbench's position
+embeddings (initialised from ViT's, interpolated to the token grid); no class token. Swin: its
+stages need the (h, w) token grid, which ``encode`` passes on; the stages pad the grid to window
+multiples and halve it at each patch merging, so the body returns a coarser grid of wider tokens
+(``downsample`` = 2^(stages-1), ``out_size`` = embed_dim * 2^(stages-1)) and the dense head
+predicts correspondingly larger patches. Windows are always partitioned (``always_partition``), so a
+grid smaller than the window is zero-padded rather than shrinking the window (which would not match
+the pretrained relative-position tables). 1D tasks need a text body.
 """
 
 from __future__ import annotations
@@ -29,21 +41,67 @@ log = logging.getLogger(__name__)
 DEFAULT_BACKBONE = "minilm"
 
 
+VISION_TYPES = ("vit", "swin")
+
+
+class VisionBody(nn.Module):
+    """A ViT's or Swin's transformer layers and final LayerNorm, driven on embedder tokens."""
+
+    def __init__(self, model: nn.Module, kind: str):
+        super().__init__()
+        self.kind = kind
+        # transformers >= 5 keeps ViT's layers in ``model.layers``; earlier versions in ``model.encoder``
+        self.layers = model.encoder if hasattr(model, "encoder") else model.layers
+        self.layernorm = model.layernorm
+
+    def forward(self, h: torch.Tensor, grid: tuple[int, int] | None) -> torch.Tensor:
+        if self.kind == "swin":
+            h = _last_hidden(self.layers(h, tuple(grid), always_partition=True))
+        elif isinstance(self.layers, nn.ModuleList):
+            for layer in self.layers:
+                h = _last_hidden(layer(h, None))
+        else:
+            h = _last_hidden(self.layers(h))
+        return self.layernorm(h)
+
+
+def _last_hidden(out) -> torch.Tensor:
+    if isinstance(out, torch.Tensor):
+        return out
+    return out[0] if isinstance(out, tuple) else out.last_hidden_state
+
+
 @dataclass
 class Backbone:
     name: str
     path: str
     pretrained: bool
-    encoder: nn.Module  # (B, T, d) -> (B, T, d), via ``encode``
-    embeddings: nn.Module  # the body's own token embedding layer (input_ids -> (B, T, d))
-    hidden_size: int
-    max_positions: int
+    encoder: nn.Module  # (B, T, d) -> (B, T', d'), via ``encode``
+    embeddings: nn.Module  # the body's own embedding layer (text: input_ids -> (B, T, d); vision: patches)
+    hidden_size: int  # token width the embedder produces
+    max_positions: int | None  # None: positions are xbench's own (vision bodies), no limit
     position_offset: int  # first usable position id (RoBERTa: padding_idx + 1 = 2; BERT: 0)
     identity: str  # stable id of the weights, for cache keys
+    kind: str = "text"  # "text", "vit" or "swin"
+    patch_size: int = 1  # the vision body's own patch size
+    downsample: int = 1  # token-grid reduction from input to output (Swin: 2^(stages-1))
+    out_size: int = 0  # width of the output tokens (0: hidden_size)
 
-    def encode(self, h: torch.Tensor) -> torch.Tensor:
-        out = self.encoder(h)
-        return out[0] if isinstance(out, tuple) else out.last_hidden_state
+    @property
+    def out_hidden(self) -> int:
+        return self.out_size or self.hidden_size
+
+    def out_grid(self, grid: tuple[int, int]) -> tuple[int, int]:
+        """The output token grid of an input grid (Swin halves it, rounding up, at each merging)."""
+        gh, gw = grid
+        for _ in range(int(self.downsample).bit_length() - 1):
+            gh, gw = (gh + 1) // 2, (gw + 1) // 2
+        return gh, gw
+
+    def encode(self, h: torch.Tensor, grid: tuple[int, int] | None = None) -> torch.Tensor:
+        if self.kind == "text":
+            return _last_hidden(self.encoder(h))
+        return self.encoder(h, grid)
 
 
 def resolve_path(name: str) -> str:
@@ -93,16 +151,27 @@ def load_backbone(name: str = DEFAULT_BACKBONE, pretrained: bool = True, seed: i
             f"the model with `save_pretrained(DIR)` on a machine with access and pass --backbone DIR, "
             f"or use the offline default --backbone {DEFAULT_BACKBONE}."
         ) from None
-    encoder, embeddings = getattr(model, "encoder", None), getattr(model, "embeddings", None)
+    identity = _weights_identity(path, config) + ("" if pretrained else f"-random{seed}")
+    embeddings = getattr(model, "embeddings", None)
+    if config.model_type in VISION_TYPES:
+        stages = len(getattr(config, "depths", [None]))
+        return Backbone(
+            name=name, path=path, pretrained=pretrained, encoder=VisionBody(model, config.model_type),
+            embeddings=embeddings, hidden_size=getattr(config, "embed_dim", config.hidden_size),
+            max_positions=None, position_offset=0, identity=identity, kind=config.model_type,
+            patch_size=int(config.patch_size), downsample=2 ** (stages - 1), out_size=config.hidden_size,
+        )
+    encoder = getattr(model, "encoder", None)
     if encoder is None or embeddings is None or not hasattr(embeddings, "position_embeddings"):
         raise ConfigError(
-            f"backbone {name!r} ({type(model).__name__}) is not a BERT-style text encoder with "
-            "'embeddings.position_embeddings' and 'encoder'; 1D tasks need one (BERT, RoBERTa, MiniLM, ...)."
+            f"backbone {name!r} ({type(model).__name__}) is neither a BERT-style text encoder with "
+            "'embeddings.position_embeddings' and 'encoder' (BERT, RoBERTa, MiniLM, ...) nor a vision "
+            f"transformer of type {' or '.join(VISION_TYPES)}."
         )
     pad = getattr(config, "pad_token_id", None)
     offset = (pad + 1) if config.model_type in ("roberta", "xlm-roberta", "camembert") and pad is not None else 0
     return Backbone(
         name=name, path=path, pretrained=pretrained, encoder=encoder, embeddings=embeddings,
         hidden_size=config.hidden_size, max_positions=config.max_position_embeddings - offset,
-        position_offset=offset, identity=_weights_identity(path, config) + ("" if pretrained else f"-random{seed}"),
+        position_offset=offset, identity=identity,
     )

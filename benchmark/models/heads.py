@@ -1,4 +1,4 @@
-"""Dense 1D head: each token predicts its own patch of the output field.
+"""Dense heads: each token predicts its own patch of the output field (1D and 2D).
 
 ORCA's 1D dense head is parameter-free (it average-pools each token's d features down to k outputs).
 xbench uses the learned linear version, ``Linear(d, C_out * k)`` per token, which contains ORCA's
@@ -22,3 +22,27 @@ class DenseHead1D(nn.Module):
         b, t, _ = h.shape
         y = self.proj(h).view(b, t, self.out_channels, self.patch)
         return y.permute(0, 2, 1, 3).reshape(b, self.out_channels, t * self.patch)
+
+
+class DenseHead2D(nn.Module):
+    """Dense 2D head: each token of an ``h x w`` grid predicts its ``P x P`` patch of C_out channels.
+
+    ``Linear(d, C_out * P^2)`` per token, then the patches are laid out on the grid (a 1x1
+    convolution followed by pixel shuffle) and the field is cropped to ``out_size`` (undoing the
+    embedder's padding). This is the decoder of ``SwinForMaskedImageModeling`` that ORCA uses for
+    dense 2D tasks (1x1 conv to ``r^2 * 3`` channels, pixel shuffle by r), with C_out channels
+    directly instead of 3 averaged ones, and without ORCA's resize back from 224 x 224 (xbench does
+    not resize). ``P`` is the embedder's patch size times the body's downsampling (Swin: 2^(stages-1)).
+    """
+
+    def __init__(self, d: int, out_channels: int, patch: int, grid: tuple[int, int], out_size: tuple[int, int]):
+        super().__init__()
+        self.out_channels, self.patch, self.grid, self.out_size = out_channels, patch, tuple(grid), tuple(out_size)
+        self.proj = nn.Linear(d, out_channels * patch * patch)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        """(B, h*w, d) -> (B, C_out, H, W)."""
+        b, (gh, gw), p, c = h.shape[0], self.grid, self.patch, self.out_channels
+        y = self.proj(h).view(b, gh, gw, c, p, p).permute(0, 3, 1, 4, 2, 5)
+        y = y.reshape(b, c, gh * p, gw * p)
+        return y[..., : self.out_size[0], : self.out_size[1]]
