@@ -25,7 +25,7 @@ from xbench.data import TaskData
 from xbench.errors import XbenchError
 from xbench.methods import MethodSpec, get_method
 from xbench.metrics import get_metric
-from xbench.models import build_model, load_backbone
+from xbench.models import build_baseline, build_model, count_parameters, load_backbone
 from xbench.provenance import git_sha, machine, package_versions
 from xbench.results import ResultStore, run_key, utc_now
 from xbench.source import source_reference
@@ -69,7 +69,8 @@ def plan(tasks: list[str], methods: list[str], seeds: list[int], profile: str, b
             cfg = resolve(profile, spec.profile_overrides(profile), method.overrides, overrides)
             loss = (align_loss or method.align_loss) if method.aligns else "none"
             for seed in seeds:
-                run = RunSpec(spec.name, spec.version, method.name, method.version, backbone, loss, profile, seed,
+                body = backbone if method.model == "crossmodal" else "none"  # baselines load no body
+                run = RunSpec(spec.name, spec.version, method.name, method.version, body, loss, profile, seed,
                               data_sha256(spec, cfg.n_samples), cfg)
                 out.append(PlannedRun(spec, method, run, run_key(run.as_dict())))
     return out
@@ -138,8 +139,11 @@ def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch
     with PeakMemory(device) as mem:
         try:
             seed_everything(run.seed)
-            backbone = load_backbone(run.backbone, pretrained=p.method.pretrained, seed=run.seed)
-            model = build_model(backbone, spec.input_shape, spec.output_shape, cfg.target_seq_len)
+            if p.method.model == "crossmodal":
+                backbone = load_backbone(run.backbone, pretrained=p.method.pretrained, seed=run.seed)
+                model = build_model(backbone, spec.input_shape, spec.output_shape, cfg.target_seq_len)
+            else:
+                model = build_baseline(p.method.model, spec, data)
             trainer_cls = AutoregressiveTrainer if spec.protocol.get("name") == "autoregressive" else Trainer
             trainer = trainer_cls(model, data, spec, cfg, device, run.seed, progress)
             source = None
@@ -186,6 +190,7 @@ def _record(p: PlannedRun, data: TaskData, store: ResultStore, device: torch.dev
         "data": {"source": data.data_source, "path": data.data_path, "sha256": data.data_sha256,
                  "n_file_samples": data.n_file_samples, "splits": data.sizes(),
                  "x_normalizer": data.x_norm.state(), "y_normalizer": data.y_norm.state()},
+        "model": {"kind": p.method.model, "n_params": count_parameters(trainer.model) if trainer else None},
         "metrics": metrics, "summary": trainer.summary if trainer else {}, "wall_s": wall, "peak_mem_mb": peak_mb,
         "versions": package_versions(), "git_sha": common["git_sha"], "machine": machine(),
         "device": str(device), "created_at": common["created_at"],

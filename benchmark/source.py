@@ -53,6 +53,12 @@ def token_windows(ids: np.ndarray, n: int, window: int) -> np.ndarray:
 def source_reference(backbone: Backbone, n: int, window: int, n_classes: int, cache_dir: Path,
                      seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Source features (n, d) float32 and k-means labels (n,) for ``backbone``; cached on disk."""
+    if backbone.kind != "text":
+        raise ConfigError(
+            f"backbone {backbone.name!r} is a {backbone.kind} vision body, and xbench's source reference is "
+            "text (ORCA aligns vision bodies to CIFAR-10 images, which xbench does not ship). Use a method "
+            "that does not align (finetune, scratch, linear-probe) with this body, or a text body."
+        )
     cache = Path(cache_dir) / f"{backbone.identity}-n{n}-w{window}-k{n_classes}-s{seed}.pt"
     if cache.exists():
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -150,3 +152,155 @@ def test_random_vision_backbone(tiny_vit):
     assert w_pre.keys() == w_rnd.keys()
     name = next(k for k in w_pre if "query" in k or "q_proj" in k)
     assert not torch.equal(w_pre[name], w_rnd[name])
+
+
+# ---------------------------------------------------------------- FNO, U-Net, trivial baselines
+def test_spectral_conv_keeps_low_modes_and_cuts_high_ones():
+    """R = 2 on every kept mode: a field of modes < m doubles; a mode >= m vanishes."""
+    from xbench.models.fno import SpectralConv
+
+    n = 32
+    x = torch.arange(n) / n
+    conv = SpectralConv(1, (3,))
+    with torch.no_grad():
+        conv.weights.zero_()
+        conv.weights[..., 0] = 2.0
+    low = (1.0 + torch.cos(2 * torch.pi * x) + torch.sin(2 * torch.pi * 2 * x)).view(1, 1, n)
+    high = torch.cos(2 * torch.pi * 5 * x).view(1, 1, n)
+    assert torch.allclose(conv(low), 2 * low, atol=1e-5)
+    assert torch.allclose(conv(high), torch.zeros_like(high), atol=1e-5)
+    # 2D: the negative first-axis frequencies use the second weight block
+    conv2 = SpectralConv(1, (2, 2))
+    with torch.no_grad():
+        conv2.weights.zero_()
+        conv2.weights[0, ..., 0] = 1.0
+        conv2.weights[1, ..., 0] = 3.0
+    xx, yy = torch.meshgrid(x, x, indexing="ij")
+    pos = torch.cos(2 * torch.pi * (xx + yy)).view(1, 1, n, n)  # modes (1, 1) and (-1, -1)
+    mixed = torch.cos(2 * torch.pi * (xx - yy)).view(1, 1, n, n)  # modes (-1, 1) and (1, -1)
+    # rfft keeps (1, 1) and (-1, 1) of the non-negative second axis; the real inverse restores the conjugates
+    assert torch.allclose(conv2(pos), pos, atol=1e-5)
+    assert torch.allclose(conv2(mixed), 3 * mixed, atol=1e-5)
+
+
+def fno_params(c_in: int, c_out: int, rank: int, width: int = 20, modes: int = 12, fc: int = 128) -> int:
+    """PDEBench's FNO counted by hand: lift, 4 x (spectral blocks + pointwise), fc1, fc2 (complex = 2 reals)."""
+    lift = (c_in + rank) * width + width
+    spectral = (1 if rank == 1 else 2) * width * width * modes ** rank * 2
+    return lift + 4 * (spectral + width * width + width) + width * fc + fc + fc * c_out + c_out
+
+
+def unet_params(c_in: int, c_out: int, rank: int, f: int = 32) -> int:
+    """PDEBench's U-Net by hand: blocks of 2 bias-free 3^rank convs + BatchNorm, up-convs 2^rank, 1x1 out."""
+    k = 3 ** rank
+
+    def block(a, b):
+        return k * a * b + k * b * b + 4 * b
+
+    widths = [f, 2 * f, 4 * f, 8 * f]
+    enc = sum(block(a, b) for a, b in zip([c_in] + widths[:-1], widths))
+    ups = sum(2 ** rank * 2 * w * w + w for w in widths)
+    dec = sum(block(2 * w, w) for w in widths)
+    return enc + block(8 * f, 16 * f) + ups + dec + f * c_out + c_out
+
+
+@pytest.mark.parametrize("spatial", [(50,), (20, 36)])
+def test_fno_and_unet_shapes_and_pdebench_sizes(spatial):
+    from xbench.models import count_parameters
+    from xbench.models.fno import FNO
+    from xbench.models.unet import UNet
+
+    rank = len(spatial)
+    x = torch.randn(2, 3, *spatial)
+    fno, unet = FNO(3, 2, spatial), UNet(3, 2, rank)
+    assert fno(x).shape == unet(x).shape == (2, 2, *spatial)
+    if rank == 1:
+        assert count_parameters(fno) == fno_params(3, 2, 1)
+    assert count_parameters(unet) == unet_params(3, 2, rank)
+    big = FNO(1, 1, (64, 64))
+    assert count_parameters(big) == fno_params(1, 1, 2)
+    # replicate padding to a multiple of 16: the same as padding by hand and cropping
+    unet.eval()
+    pad = [a for n in reversed(spatial) for a in (0, -n % 16)]
+    with torch.no_grad():
+        assert torch.allclose(unet(x), unet(F.pad(x, pad, mode="replicate"))[(..., *[slice(0, n) for n in spatial])],
+                              atol=1e-5)
+
+
+def synthetic_2d(tmp_path, n: int = 24, size: int = 16):
+    """A 2D TaskSpec (not registered) and TaskData: y = smoothed x plus its mean."""
+    from xbench.data import TaskData, split_indices
+    from xbench.tasks.registry import DataFile, TaskSpec
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 1, size, size, generator=g) + torch.linspace(-1, 1, n).view(n, 1, 1, 1)
+    y = F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+    spec = TaskSpec(name="synthetic-2d", version=1, family="synthetic", description="test", modality="2d",
+                    kind="dense-regression", input_shape=(1, size, size), output_shape=(1, size, size), loss="nrmse",
+                    metrics=("nrmse", "pdebench_rmse"), main_metric="nrmse", protocol={"name": "single-step"},
+                    data=DataFile(path="none.h5", layout="synthetic"), loader=lambda *a, **k: None)
+    idx = split_indices(n)
+    data = TaskData(spec.name, {s: x[i] for s, i in idx.items()}, {s: y[i] for s, i in idx.items()},
+                    "generated", str(tmp_path / "none.h5"), "0" * 64, n)
+    return spec, data
+
+
+def test_trivial_baselines_predict_the_mean_and_the_input(tmp_path):
+    import dataclasses
+
+    from xbench.models import build_baseline
+
+    spec, data = synthetic_2d(tmp_path)
+    xn = data.normalised("test")[0]
+    for kind, expect in (("input-mean", data.x["test"].mean(dim=(2, 3), keepdim=True).expand_as(data.x["test"])),
+                         ("persistence", data.x["test"])):
+        model = build_baseline(kind, spec, data)
+        assert sum(p.numel() for p in model.parameters()) == 0
+        pred = data.y_norm.decode(model({"x": xn})["y"])
+        assert torch.allclose(pred, expect, atol=1e-5)
+    other = dataclasses.replace(spec, protocol={"input_channels": [0], "target_channels": [1]})
+    with pytest.raises(ConfigError, match="input channels"):
+        build_baseline("persistence", other, data)
+    darcy = dataclasses.replace(spec, data=dataclasses.replace(spec.data, layout="pdebench-darcy"))
+    with pytest.raises(ConfigError, match="coefficient"):
+        build_baseline("input-mean", darcy, data)
+    with pytest.raises(ConfigError, match="unknown model kind"):
+        build_baseline("resnet", spec, data)
+
+
+def test_method_model_field():
+    from xbench.methods import MethodSpec, Phase, get_method
+
+    assert get_method("orca").model == "crossmodal"
+    with pytest.raises(ValueError, match="align"):
+        MethodSpec("x", 1, "", "", False, (Phase("align", uses_alignment=True),), model="fno")
+
+
+@pytest.mark.parametrize("model_kind,phases", [("fno", "fit"), ("unet", "fit"), ("persistence", ""),
+                                               ("crossmodal", "fit")])
+def test_runner_dispatches_on_the_model_kind(tmp_path, tiny_backbone, model_kind, phases):
+    """A full run record on a 2D task: the model kind, its parameter count, val and test metrics."""
+    import json
+
+    from xbench.config import RunSpec, TrainConfig
+    from xbench.methods import MethodSpec, Phase
+    from xbench.results import ResultStore
+    from xbench.runner import PlannedRun, execute_run
+
+    spec, data = synthetic_2d(tmp_path)
+    method = MethodSpec(f"test-{model_kind}", 1, "", "", model_kind == "crossmodal",
+                        tuple(Phase(k) for k in phases.split()), model=model_kind)
+    cfg = TrainConfig(epochs=1, batch_size=8, target_seq_len=16)
+    run = RunSpec(spec.name, 1, method.name, 1, tiny_backbone, "none", "quick", 0, "0" * 64, cfg)
+    store = ResultStore(tmp_path / "results")
+    out = execute_run(PlannedRun(spec, method, run, f"key-{model_kind}"), data, store, torch.device("cpu"),
+                      tmp_path / "cache")
+    assert out.status == "ok", out.error
+    rec = json.loads((tmp_path / "results" / "runs" / f"key-{model_kind}.json").read_text())
+    assert rec["model"]["kind"] == model_kind and set(rec["metrics"]) == {"val", "test"}
+    assert (rec["model"]["n_params"] == 0) == (model_kind == "persistence")
+    assert math.isfinite(rec["metrics"]["test"]["nrmse"])
+    if model_kind == "persistence":  # y is a local average of x: nRMSE of predicting x, by hand
+        y, x = data.y["test"], data.x["test"]
+        expect = ((x - y).flatten(1).norm(dim=1) / y.flatten(1).norm(dim=1)).mean().item()
+        assert rec["metrics"]["test"]["nrmse"] == pytest.approx(expect, rel=1e-4)

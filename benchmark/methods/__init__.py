@@ -32,6 +32,13 @@ class MethodSpec:
     phases: tuple[Phase, ...]
     align_loss: str = "none"  # default alignment loss of the align phases (``--align-loss`` overrides)
     overrides: dict[str, Any] = field(default_factory=dict)  # TrainConfig settings the method fixes
+    # architecture (xbench.models.MODEL_KINDS): "crossmodal" (embedder -> body -> head) or a target-only
+    # baseline, "fno", "unet", "input-mean", "persistence" (no body is loaded for these)
+    model: str = "crossmodal"
+
+    def __post_init__(self) -> None:
+        if self.model != "crossmodal" and self.aligns:
+            raise ValueError(f"method {self.name!r}: only crossmodal models have an embedder to align")
 
     @property
     def aligns(self) -> bool:

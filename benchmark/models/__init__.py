@@ -1,4 +1,9 @@
-"""Models: the cross-modal model (task embedder -> pretrained body -> task head)."""
+"""Models: the cross-modal model (task embedder -> pretrained body -> task head) and the baselines.
+
+``MODEL_KINDS`` names the architectures a method can ask for (``MethodSpec.model``): ``crossmodal``
+(:func:`build_model`) and the target-only baselines of :mod:`xbench.models.baselines`
+(:func:`build_baseline`).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,15 @@ from torch import nn
 
 from xbench.errors import ConfigError
 from xbench.models.backbone import DEFAULT_BACKBONE, Backbone, load_backbone
+from xbench.models.baselines import BASELINES, build_baseline
 from xbench.models.embedders import Embedder1D, stack_num
 from xbench.models.embedders2d import Embedder2D, patch_size_2d
 from xbench.models.heads import DenseHead1D, DenseHead2D
 
-__all__ = ["DEFAULT_BACKBONE", "Backbone", "CrossModalModel", "build_model", "count_parameters", "load_backbone",
-           "patch_size_2d", "stack_num"]
+__all__ = ["DEFAULT_BACKBONE", "MODEL_KINDS", "Backbone", "CrossModalModel", "build_baseline", "build_model",
+           "count_parameters", "load_backbone", "patch_size_2d", "stack_num"]
+
+MODEL_KINDS = ("crossmodal", *BASELINES)
 
 
 class CrossModalModel(nn.Module):
