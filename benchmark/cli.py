@@ -181,7 +181,7 @@ def _cmd_ls(args) -> int:
         from xbench.methods import list_methods
 
         for m in list_methods():
-            phases = " -> ".join(p.kind + (f"({m.align_loss})" if p.uses_alignment else "") for p in m.phases)
+            phases = " -> ".join(p.kind + (f"({m.align_loss})" if p.uses_alignment else "") for p in m.phases) or "none"
             print(f"{m.name:16s} v{m.version}  {phases:24s} {m.description}")
     elif args.what == "metrics":
         from xbench.metrics import METRICS

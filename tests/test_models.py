@@ -272,6 +272,11 @@ def test_method_model_field():
     from xbench.methods import MethodSpec, Phase, get_method
 
     assert get_method("orca").model == "crossmodal"
+    for name in ("fno", "unet", "input-mean", "persistence"):
+        m = get_method(name)
+        assert m.model == name and not m.pretrained and not m.aligns
+    assert get_method("input-mean").phases == get_method("persistence").phases == ()
+    assert get_method("fno").overrides == {"optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-4}
     with pytest.raises(ValueError, match="align"):
         MethodSpec("x", 1, "", "", False, (Phase("align", uses_alignment=True),), model="fno")
 
@@ -304,3 +309,17 @@ def test_runner_dispatches_on_the_model_kind(tmp_path, tiny_backbone, model_kind
         y, x = data.y["test"], data.x["test"]
         expect = ((x - y).flatten(1).norm(dim=1) / y.flatten(1).norm(dim=1)).mean().item()
         assert rec["metrics"]["test"]["nrmse"] == pytest.approx(expect, rel=1e-4)
+
+
+def test_plan_records_no_body_for_baselines():
+    """Baselines run without a body: the run (and its key) does not depend on --backbone."""
+    from xbench.runner import plan
+
+    def sha(spec, n):
+        return "0" * 64
+
+    a = plan(["pdebench-burgers"], ["fno", "finetune"], [0], "quick", "minilm", None, {}, sha)
+    b = plan(["pdebench-burgers"], ["fno", "finetune"], [0], "quick", "random", None, {}, sha)
+    assert [p.run.backbone for p in a] == ["none", "minilm"]
+    assert a[0].key == b[0].key and a[1].key != b[1].key
+    assert a[0].run.config.lr == 1e-3 and a[0].run.config.optimizer == "adam"

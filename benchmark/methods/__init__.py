@@ -58,6 +58,7 @@ def register_method(spec: MethodSpec) -> MethodSpec:
 
 def _ensure_loaded() -> None:
     from xbench.methods import finetune, linear_probe, mmd_align, orca, scratch  # noqa: F401
+    from xbench.methods import baselines, fno, unet  # noqa: F401
 
 
 def get_method(name: str) -> MethodSpec:
