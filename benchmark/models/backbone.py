@@ -39,9 +39,7 @@ from xbench.errors import ConfigError
 log = logging.getLogger(__name__)
 
 DEFAULT_BACKBONE = "minilm"
-
-
-VISION_TYPES = ("vit", "swin")
+VISION_TYPES = ("vit", "swin")  # vision bodies (model_type of the Hugging Face config)
 
 
 class VisionBody(nn.Module):
