@@ -86,3 +86,30 @@ def solve_darcy(a: np.ndarray, source: float | np.ndarray = 0.1) -> np.ndarray:
         lu = spl.splu(darcy_matrix(a[b]), permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
         u[b] = lu.solve(np.ascontiguousarray(rhs[b]).ravel()).reshape(a.shape[1:])
     return u
+
+
+def generate_darcy(path: str | Path, n_samples: int, *, beta: float = 0.1, nx: int = 128, seed: int = 0,
+                   chunk: int = 200, progress: bool = True) -> Path:
+    """Write ``n_samples`` (a, u) pairs in PDEBench's Darcy layout (B): ``nu``, ``tensor``, coordinates, beta.
+
+    Each chunk (PDEBench generated batches of 200) thresholds its coefficient fields at its own mean
+    and draws from the random stream (seed, chunk index).
+    """
+    if not (np.isfinite(beta) and beta > 0):
+        raise ValueError(f"beta must be a positive number, got {beta!r}")
+    for name, v, lo in (("n_samples", n_samples, 1), ("nx", nx, 4), ("chunk", chunk, 1)):
+        if int(v) != v or v < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    xc = ((np.arange(nx) + 0.5) / nx).astype(np.float32)
+
+    def make_chunk(index: int, count: int) -> dict[str, np.ndarray]:
+        a = coefficient_fields(np.random.default_rng([seed, index]), count, nx)
+        u = solve_darcy(a, beta)
+        return {"nu": a.astype(np.float32), "tensor": u[:, None].astype(np.float32)}
+
+    attrs = {"beta": float(beta), "xbench_generator": GENERATOR_VERSION, "seed": seed}
+    log.info("generating %d Darcy samples (beta=%g, %d^2 cells) into %s", n_samples, beta, nx, path)
+    from xbench.tasks.pdebench.layouts import write_chunked  # the data-layouts module; its writer is shared
+
+    return write_chunked(Path(path), "pdebench-darcy", n_samples, make_chunk,
+                         {"x-coordinate": xc, "y-coordinate": xc}, attrs, chunk=chunk, progress=progress)

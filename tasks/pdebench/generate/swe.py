@@ -28,9 +28,16 @@ are undisturbed (the extrapolated boundary flux then carries no mass).
 
 from __future__ import annotations
 
+import json
+import logging
 import math
+from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
+
+GENERATOR_VERSION = "xbench-swe-1"
 
 CFL = 0.45
 
@@ -113,3 +120,33 @@ def dam_break_initial(radii: np.ndarray, xc: np.ndarray, yc: np.ndarray, h_in: f
     q = np.zeros((len(radii), 3, len(xc), len(yc)))
     q[:, 0] = np.where(r[None] <= np.asarray(radii)[:, None, None], h_in, h_out)
     return q
+
+
+def generate_swe(path: str | Path, n_samples: int, *, nx: int = 128, n_frames: int = 101, t_final: float = 1.0,
+                 gravity: float = 1.0, seed: int = 0, chunk: int = 16, progress: bool = True) -> Path:
+    """Write ``n_samples`` radial dam breaks in PDEBench's group-per-seed layout (D): h only, (Nt, nx, nx, 1)."""
+    for name, v, lo in (("n_samples", n_samples, 1), ("nx", nx, 8), ("n_frames", n_frames, 2), ("chunk", chunk, 1)):
+        if int(v) != v or v < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    if not (t_final > 0 and gravity > 0):
+        raise ValueError(f"t_final and gravity must be positive, got {t_final!r}, {gravity!r}")
+    dx = 5.0 / nx
+    xc = -2.5 + (np.arange(nx) + 0.5) * dx
+    t = np.linspace(0.0, t_final, n_frames)
+
+    def make_chunk(index: int, count: int) -> dict[str, np.ndarray]:
+        radii = np.random.default_rng([seed, index]).uniform(0.3, 0.7, count)
+        h = solve_swe(dam_break_initial(radii, xc, xc), dx, dx, t, g=gravity)
+        return {"data": h[..., None]}
+
+    config = json.dumps({"sim": {"T_end": t_final, "n_time_steps": n_frames - 1, "xdim": nx, "ydim": nx,
+                                 "gravity": gravity, "dam_radius": "U(0.3, 0.7) per sample", "inner_height": 2.0,
+                                 "x_left": -2.5, "x_right": 2.5, "y_bottom": -2.5, "y_top": 2.5, "seed": seed,
+                                 "solver": "MUSCL-MC + HLLC, SSP-RK2, CFL 0.45"}})
+    attrs = {"config": config, "xbench_generator": GENERATOR_VERSION, "seed": seed}
+    static = {"grid/x": xc.astype(np.float32), "grid/y": xc.astype(np.float32), "grid/t": t.astype(np.float32)}
+    log.info("generating %d shallow-water samples (%d^2 cells, %d frames) into %s", n_samples, nx, n_frames, path)
+    from xbench.tasks.pdebench.layouts import write_chunked  # the data-layouts module; its writer is shared
+
+    return write_chunked(Path(path), "pdebench-groups", n_samples, make_chunk, static, attrs, chunk=chunk,
+                         progress=progress)
