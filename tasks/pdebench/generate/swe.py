@@ -123,7 +123,7 @@ def dam_break_initial(radii: np.ndarray, xc: np.ndarray, yc: np.ndarray, h_in: f
 
 
 def generate_swe(path: str | Path, n_samples: int, *, nx: int = 128, n_frames: int = 101, t_final: float = 1.0,
-                 gravity: float = 1.0, seed: int = 0, chunk: int = 16, progress: bool = True) -> Path:
+                 gravity: float = 1.0, seed: int = 0, chunk: int = 8, progress: bool = True) -> Path:
     """Write ``n_samples`` radial dam breaks in PDEBench's group-per-seed layout (D): h only, (Nt, nx, nx, 1)."""
     for name, v, lo in (("n_samples", n_samples, 1), ("nx", nx, 8), ("n_frames", n_frames, 2), ("chunk", chunk, 1)):
         if int(v) != v or v < lo:
