@@ -283,7 +283,7 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for case, ours, theirs, how in THROUGHPUT:
         other = f"{theirs:.3g}" if theirs else "n/a"
-        speed = f"{ours / theirs:.0f}x" if theirs else "n/a"
+        speed = f"{ours / theirs:.1f}x" if theirs else "n/a"
         print(f"| {case} | {ours:.3g} | {other} | {speed} | {how} |")
 
 
