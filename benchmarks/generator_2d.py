@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import tempfile
 import time
 
 import numpy as np
@@ -164,8 +166,12 @@ def pyclaw_dam_break(radius: float, n: int, t_save: np.ndarray) -> np.ndarray:
     """PDEBench's SWE solver configuration (spec §3.7) in PyClaw: Roe with entropy fix, MC limiter,
     3 waves, extrapolation boundaries, g = 1, PyClaw's defaults otherwise (dimensional splitting,
     CFL 0.9); h, u, v, hu, hv are read out as lists at every save time, as PDEBench's scenario does."""
-    from clawpack import pyclaw, riemann
-
+    cwd = os.getcwd()
+    os.chdir(tempfile.gettempdir())  # PyClaw opens pyclaw.log in the working directory on import
+    try:
+        from clawpack import pyclaw, riemann
+    finally:
+        os.chdir(cwd)
     solver = pyclaw.ClawSolver2D(riemann.shallow_roe_with_efix_2D)
     solver.limiters = pyclaw.limiters.tvd.MC
     solver.num_waves, solver.num_eqn = 3, 3
