@@ -222,7 +222,9 @@ def _cmd_data(args) -> int:
     for label, path in (("real file", real_path(spec, root)), ("generated", generated_path(spec, root))):
         if path.exists():
             meta = LAYOUTS[spec.data.layout](path)
-            print(f"  {label}: {path}\n    {meta.n_samples} samples x {meta.n_frames} frames x {meta.nx} cells, "
+            grid = "x".join(map(str, meta.spatial))
+            print(f"  {label}: {path}\n    {meta.n_samples} samples x {meta.n_frames} frames x {grid} cells x "
+                  f"{len(meta.channels)} channel(s) {', '.join(meta.channels)}, "
                   f"attrs {meta.attrs}\n    sha256 {sha256_file(path)}")
         else:
             print(f"  {label}: {path} (absent)")

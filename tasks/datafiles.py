@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import partial
 from pathlib import Path
 
 from xbench.data import TaskData
 from xbench.errors import ConfigError, DataError
 from xbench.provenance import sha256_file
-from xbench.tasks.pdebench.reader import inspect_1d
+from xbench.tasks.pdebench import layouts
 from xbench.tasks.registry import TaskSpec
 
 log = logging.getLogger(__name__)
 
-LAYOUTS = {"pdebench-1d": inspect_1d}
+# layout name -> inspect(path) -> FileMeta (.n_samples, .generated, ...); see tasks/pdebench/layouts.py
+LAYOUTS = {name: partial(layouts.inspect, layout=name) for name in layouts.LAYOUTS}
 
 
 def data_root(value: str | Path | None = None) -> Path:
