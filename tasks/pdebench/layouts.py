@@ -83,7 +83,7 @@ def _attrs(obj) -> dict:
 def _need(path: Path, f, names: Sequence[str], what: str) -> None:
     missing = [k for k in names if k not in f]
     if missing:
-        raise DataError(f"{path} lacks {', '.join(repr(m) for m in missing)}; {what}. Found: "
+        raise DataError(f"{path} lacks the dataset(s) {', '.join(repr(m) for m in missing)}; {what}. Found: "
                         f"{', '.join(sorted(f.keys()))}. {FIX}")
 
 

@@ -7,46 +7,13 @@ from train (last 10 %) and selects checkpoints on it, never on test.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
-import torch
-
-from xbench.data import TaskData, split_indices
-from xbench.errors import DataError
 from xbench.tasks.pdebench import generate
-from xbench.tasks.pdebench.reader import inspect_1d, read_1d_frames
+from xbench.tasks.pdebench.loaders import load_single_step
 from xbench.tasks.registry import DataFile, TaskSpec, register_task
 
 DARUS = "https://darus.uni-stuttgart.de/api/access/datafile/"
 METRICS_1D = ("nrmse", "pdebench_nrmse", "pdebench_rmse", "pdebench_crmse", "pdebench_brmse", "pdebench_max",
               "pdebench_frmse_low", "pdebench_frmse_mid", "pdebench_frmse_high")
-
-
-def load_single_step_1d(spec: TaskSpec, path: Path, n_samples: int | None, *, source: str,
-                        sha256: str) -> TaskData:
-    """x = frame ``input_frame``, y = frame ``target_frame`` of a layout-A file, strided in space."""
-    meta = inspect_1d(path)
-    p = spec.protocol
-    stride = p["spatial_stride"]
-    c, length = spec.input_shape
-    if meta.nx // stride != length:
-        raise DataError(
-            f"{path} has {meta.nx} cells; {spec.name} expects {length * stride} (it strides by {stride} "
-            f"to {length}). Is this the right file for the task?"
-        )
-    t_target = float(meta.t[p["target_frame"]]) if p["target_frame"] < meta.n_frames else None
-    if t_target is None or abs(t_target - p["target_time"]) > 1e-4:
-        raise DataError(
-            f"{path}: frame {p['target_frame']} is at t={t_target}, but {spec.name} predicts "
-            f"t={p['target_time']}. The file's time axis does not match the task."
-        )
-    arr = read_1d_frames(meta, [p["input_frame"], p["target_frame"]], n_samples)[..., ::stride]
-    tensor = torch.from_numpy(np.ascontiguousarray(arr))
-    idx = split_indices(len(tensor), **spec.split)
-    x = {s: tensor[i, 0:1].clone() for s, i in idx.items()}
-    y = {s: tensor[i, 1:2].clone() for s, i in idx.items()}
-    return TaskData(spec.name, x, y, source, str(path), sha256, meta.n_samples)
 
 
 def orca_1d_task(name: str, version: int, description: str, path: str, darus_id: str, cells: int, stride: int,
@@ -59,7 +26,7 @@ def orca_1d_task(name: str, version: int, description: str, path: str, darus_id:
         protocol={"name": "orca-single-step", "input_frame": 0, "target_frame": 200, "target_time": 2.0,
                   "spatial_stride": stride},
         data=DataFile(path=path, layout="pdebench-1d", url=DARUS + darus_id, n_samples=10000),
-        loader=load_single_step_1d, generator=generate.generate_1d,
+        loader=load_single_step, generator=generate.generate_1d,
         generator_params={**generator_params, "nx": cells, "n_frames": 201, "t_final": 2.0, "seed": 0},
         split={"test_fraction": 0.1, "test_position": "first", "val_fraction": 0.1},
         profiles={"quick": {"n_samples": 320},
