@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
+import h5py
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from scipy.sparse.linalg import expm_multiply
 
+from xbench.tasks.pdebench import layouts
 from xbench.tasks.pdebench.generate import darcy, diffreact2d, swe
+from xbench.tasks.registry import get_task
 
 PI = np.pi
 
@@ -128,3 +135,76 @@ def test_fitzhugh_nagumo_converges_at_fourth_order_in_time():
     assert errors[1] < errors[0] / 10 and errors[1] < 5e-5, errors
     assert run(1).shape == (1, 2, n, n)
 
+
+# ---------------------------------------------------------------- files
+def test_darcy_file_round_trip(tmp_path):
+    path = darcy.generate_darcy(tmp_path / "d.hdf5", 5, nx=16, chunk=2, progress=False)
+    with h5py.File(path) as f:
+        nu, u = f["nu"][:], f["tensor"][:]
+        assert nu.shape == (5, 16, 16) and u.shape == (5, 1, 16, 16) and u.dtype == np.float32
+        assert np.allclose(f["x-coordinate"][:], (np.arange(16) + 0.5) / 16) and f["y-coordinate"].shape == (16,)
+        assert f.attrs["beta"] == 0.1 and f.attrs["xbench_generator"] == darcy.GENERATOR_VERSION
+    assert np.allclose(u[:, 0], darcy.solve_darcy(nu.astype(np.float64), 0.1), rtol=1e-5)  # a and u are paired
+    small = darcy.generate_darcy(tmp_path / "s.hdf5", 2, nx=16, chunk=2, progress=False)
+    with h5py.File(small) as f:
+        assert np.array_equal(f["nu"][:], nu[:2])  # chunk streams (seed, index): a bigger file extends a smaller
+    meta = layouts.inspect(path, "pdebench-darcy")
+    assert meta.n_samples == 5 and meta.generated
+    frames = layouts.read_frames(meta, [0, 1])
+    assert frames.shape == (5, 2, 1, 16, 16) and np.array_equal(frames[:, 0, 0], nu)
+
+
+@pytest.mark.parametrize("which", ["swe", "diffreact2d"])
+def test_group_file_round_trip(tmp_path, which):
+    if which == "swe":
+        path = swe.generate_swe(tmp_path / "s.h5", 3, nx=16, n_frames=5, t_final=0.2, chunk=2, progress=False)
+        shape, t_end = (5, 16, 16, 1), 0.2
+    else:
+        path = diffreact2d.generate_diffreact2d(tmp_path / "r.h5", 3, nx=8, n_frames=3, t_final=0.1, chunk=2,
+                                                progress=False)
+        shape, t_end = (3, 8, 8, 2), 0.1
+    with h5py.File(path) as f:
+        assert sorted(f.keys()) == ["0000", "0001", "0002"]
+        g = f["0002"]
+        assert g["data"].shape == shape and g["data"].dtype == np.float32
+        assert np.isclose(g["grid/t"][-1], t_end) and g["grid/x"].shape == (shape[2],)
+        assert "sim" in json.loads(g.attrs["config"])
+        first = f["0000"]["data"][:]
+    if which == "swe":
+        assert set(np.unique(first[0])) == {1.0, 2.0} and first[-1].max() < 2.0
+    else:  # channels (u, v), axes [t, y, x, c]: frame 0 is the N(0, 1) draw of chunk 0, sample 0
+        w0 = np.random.default_rng([0, 0]).standard_normal((2, 2, 8, 8))
+        assert np.allclose(first[0], np.moveaxis(w0[0], 0, -1))
+    meta = layouts.inspect(path, "pdebench-groups")
+    assert meta.n_samples == 3 and meta.generated and meta.spatial == shape[1:3]
+    frames = layouts.read_frames(meta, [0, shape[0] - 1])
+    assert frames.shape == (3, 2, shape[3]) + shape[1:3]
+
+
+# ---------------------------------------------------------------- task specs on small files
+def _small(name: str, cells: int, **protocol):
+    spec = get_task(name)
+    return dataclasses.replace(spec, input_shape=(spec.input_shape[0], cells, cells),
+                               output_shape=(spec.output_shape[0], cells, cells), protocol={**spec.protocol, **protocol})
+
+
+def test_darcy_task_strides_and_tests_on_the_first_tenth(tmp_path):
+    path = darcy.generate_darcy(tmp_path / "d.hdf5", 20, nx=16, chunk=20, progress=False)
+    spec = _small("pdebench-darcy", 8)
+    data = spec.loader(spec, path, None, source="generated", sha256="")
+    with h5py.File(path) as f:
+        nu, u = f["nu"][:, ::2, ::2], f["tensor"][:, :, ::2, ::2]
+    assert torch.equal(data.x["test"], torch.from_numpy(nu[:2, None]))  # a -> u, test = first 10 %
+    assert torch.equal(data.y["test"], torch.from_numpy(u[:2]))
+
+
+def test_diff_react_2d_tasks_keep_orcas_u_to_v_quirk_and_offer_uv(tmp_path):
+    path = diffreact2d.generate_diffreact2d(tmp_path / "r.h5", 20, nx=8, n_frames=3, t_final=0.1, chunk=10,
+                                            progress=False)
+    with h5py.File(path) as f:
+        ref = torch.from_numpy(np.stack([f[k]["data"][:] for k in sorted(f)])).permute(0, 1, 4, 2, 3)  # (n, t, c, y, x)
+    for name, cin, cout in (("pdebench-diff-react-2d", [0], [1]), ("pdebench-diff-react-2d-uv", [0, 1], [0, 1])):
+        spec = _small(name, 8, target_frame=2, target_time=0.1)
+        data = spec.loader(spec, path, None, source="generated", sha256="")
+        assert torch.equal(data.x["test"], ref[18:, 0, cin])  # test = last 10 % of the keys
+        assert torch.equal(data.y["test"], ref[18:, 2, cout])

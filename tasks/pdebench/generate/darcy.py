@@ -34,6 +34,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spl
 
+from xbench.tasks.pdebench.layouts import write_chunked
+
 log = logging.getLogger(__name__)
 
 GENERATOR_VERSION = "xbench-darcy-1"
@@ -109,7 +111,5 @@ def generate_darcy(path: str | Path, n_samples: int, *, beta: float = 0.1, nx: i
 
     attrs = {"beta": float(beta), "xbench_generator": GENERATOR_VERSION, "seed": seed}
     log.info("generating %d Darcy samples (beta=%g, %d^2 cells) into %s", n_samples, beta, nx, path)
-    from xbench.tasks.pdebench.layouts import write_chunked  # the data-layouts module; its writer is shared
-
     return write_chunked(Path(path), "pdebench-darcy", n_samples, make_chunk,
                          {"x-coordinate": xc, "y-coordinate": xc}, attrs, chunk=chunk, progress=progress)

@@ -41,6 +41,8 @@ from pathlib import Path
 import numpy as np
 import scipy.fft as sfft
 
+from xbench.tasks.pdebench.layouts import write_chunked
+
 log = logging.getLogger(__name__)
 
 GENERATOR_VERSION = "xbench-diffreact2d-1"
@@ -166,7 +168,5 @@ def generate_diffreact2d(path: str | Path, n_samples: int, *, nx: int = 128, n_f
     static = {"grid/x": xc.astype(np.float32), "grid/y": xc.astype(np.float32), "grid/t": t.astype(np.float32)}
     log.info("generating %d 2D diffusion-reaction samples (%d^2 cells, %d frames) into %s", n_samples, nx,
              n_frames, path)
-    from xbench.tasks.pdebench.layouts import write_chunked  # the data-layouts module; its writer is shared
-
     return write_chunked(Path(path), "pdebench-groups", n_samples, make_chunk, static, attrs, chunk=chunk,
                          progress=progress)

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from xbench.tasks.pdebench.layouts import write_chunked
+
 log = logging.getLogger(__name__)
 
 GENERATOR_VERSION = "xbench-swe-1"
@@ -146,7 +148,5 @@ def generate_swe(path: str | Path, n_samples: int, *, nx: int = 128, n_frames: i
     attrs = {"config": config, "xbench_generator": GENERATOR_VERSION, "seed": seed}
     static = {"grid/x": xc.astype(np.float32), "grid/y": xc.astype(np.float32), "grid/t": t.astype(np.float32)}
     log.info("generating %d shallow-water samples (%d^2 cells, %d frames) into %s", n_samples, nx, n_frames, path)
-    from xbench.tasks.pdebench.layouts import write_chunked  # the data-layouts module; its writer is shared
-
     return write_chunked(Path(path), "pdebench-groups", n_samples, make_chunk, static, attrs, chunk=chunk,
                          progress=progress)
