@@ -157,9 +157,11 @@ def _inspect_groups(path: Path, f) -> FileMeta:
     if not 3 <= len(shape) <= 5:
         raise DataError(f"{path}: group {keys[0]!r} has 'data' of shape {shape}; expected (Nt, *X, C). {FIX}")
     for k in keys:
-        g = f[k]
-        if not isinstance(g, h5py.Group) or "data" not in g or g["data"].shape != shape:
-            got = g["data"].shape if isinstance(g, h5py.Group) and "data" in g else "no 'data'"
+        try:
+            got = f[f"{k}/data"].shape
+        except (KeyError, AttributeError):
+            got = "no 'data'"
+        if got != shape:
             raise DataError(f"{path}: group {k!r} has {got} but group {keys[0]!r} has 'data' {shape}; every "
                             f"group must hold the same shape. The file is damaged or mixes datasets. {FIX}")
     spatial = shape[1:-1]
