@@ -18,6 +18,7 @@ examples:
   xbench run pdebench-burgers --set epochs=20 --set lr=1e-4
   xbench ls tasks
   xbench data generate pdebench-burgers --n-samples 1000
+  xbench data verify pdebench-burgers --data-root /data/pdebench   # MD5 + data generation of a real file
   xbench report
 """
 
@@ -33,6 +34,18 @@ examples:
 Finished runs (same run key) are skipped, so re-running a command resumes it. Results go to
 RESULTS/<family>/{scores.csv,curves.csv,runs/<key>.json}. Exit status: 0 all ok, 1 a run failed,
 2 bad input.
+"""
+
+
+EPILOG_VERIFY = """\
+examples:
+  xbench data verify pdebench-advection --data-root /data/pdebench
+  XBENCH_DATA=/data/pdebench xbench data verify pdebench-burgers
+
+Checks <root>/<task's path> (the layout of PDEBench's download script) against the MD5 in PDEBench's
+download manifest and says which generation it is (Advection/Burgers: before or after the 2023 flux
+fix). The MD5 is cached in <file>.md5.json. Exit status: 0 match, 1 mismatch (re-download), 3 nothing
+to check (file missing, xbench-generated, or not in the manifest), 2 bad input.
 """
 
 
@@ -82,6 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     i = dsub.add_parser("info", help="where a task's data is and what it holds")
     i.add_argument("task")
     i.add_argument("--data-root", default=None)
+    v = dsub.add_parser("verify", help="check a real file against PDEBench's MD5 and name its data generation",
+                        epilog=EPILOG_VERIFY, formatter_class=argparse.RawDescriptionHelpFormatter)
+    v.add_argument("task")
+    v.add_argument("--data-root", default=None)
+    v.add_argument("--no-progress", action="store_true", help="no progress bar while hashing")
 
     rep = sub.add_parser("report", help="print and write the leaderboard from result CSVs")
     rep.add_argument("--results", default="results", help="results folder (default: ./results)")
@@ -212,6 +230,12 @@ def _cmd_data(args) -> int:
 
     spec = get_task(args.task)
     root = data_root(args.data_root)
+    if args.data_command == "verify":
+        from xbench.tasks.pdebench.verify import verify
+
+        verdict = verify(spec, root, progress=not args.no_progress)
+        print(f"{spec.name}: {verdict.status}: {verdict.message}")
+        return verdict.exit_code
     if args.data_command == "generate":
         n = args.n_samples or resolve("quick", spec.profile_overrides("quick"), {}, {}).n_samples
         t0 = time.time()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from xbench.tasks.pdebench import generate
 from xbench.tasks.pdebench.loaders import load_single_step
+from xbench.tasks.pdebench.verify import manifest_md5
 from xbench.tasks.registry import DataFile, TaskSpec, register_task
 
 DARUS = "https://darus.uni-stuttgart.de/api/access/datafile/"
@@ -25,7 +26,7 @@ def orca_1d_task(name: str, version: int, description: str, path: str, darus_id:
         metrics=METRICS_1D, main_metric="nrmse",
         protocol={"name": "orca-single-step", "input_frame": 0, "target_frame": 200, "target_time": 2.0,
                   "spatial_stride": stride},
-        data=DataFile(path=path, layout="pdebench-1d", url=DARUS + darus_id, n_samples=10000),
+        data=DataFile(path=path, layout="pdebench-1d", url=DARUS + darus_id, md5=manifest_md5(path), n_samples=10000),
         loader=load_single_step, generator=generate.generate_1d,
         generator_params={**generator_params, "nx": cells, "n_frames": 201, "t_final": 2.0, "seed": 0},
         split={"test_fraction": 0.1, "test_position": "first", "val_fraction": 0.1},
