@@ -4,6 +4,10 @@
 PDEBench's conventions (periodic (0, 1), cell centres, frame 0 = t = 0, ``n_frames`` frames up to
 ``t_final``, float32, Burgers' diffusion coefficient nu/pi) and writes layout A: ``tensor``,
 ``x-coordinate``, ``t-coordinate`` (Nt+1 entries) and the attribute ``beta`` or ``Nu``.
+
+Chunk i draws its initial conditions from the stream (seed, i) and is solved as a whole (Burgers
+blocks share a step size), so a short last chunk is drawn and solved at full size and then cut:
+sample j never depends on how many samples the file holds.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from xbench.tasks.pdebench.generate.writer import write_tensor_1d
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "xbench-fv1d-1"
+GENERATOR_VERSION = "xbench-fv1d-2"
 
 
 def generate_1d(path: str | Path, pde: str, n_samples: int, *, nu: float | None = None,
@@ -41,12 +45,11 @@ def generate_1d(path: str | Path, pde: str, n_samples: int, *, nu: float | None 
     dt_save = t_final / (n_frames - 1)
     t = np.arange(n_frames) * dt_save
 
-    def make_chunk(index: int, count: int) -> np.ndarray:
-        rng = np.random.default_rng([seed, index])
-        u0 = init_multi(rng, x, count)
+    def make_chunk(index: int, count: int) -> np.ndarray:  # a short last chunk is solved in full, then cut
+        u0 = init_multi(np.random.default_rng([seed, index]), x, chunk)
         if pde == "advection":
-            return solve_advection(u0, beta, dx, t)
-        return solve_burgers(u0, nu, dx, t)
+            return solve_advection(u0, beta, dx, t)[:count]
+        return solve_burgers(u0, nu, dx, t)[:count]
 
     attrs = {"beta" if pde == "advection" else "Nu": float(param), "xbench_generator": GENERATOR_VERSION,
              "seed": seed}
