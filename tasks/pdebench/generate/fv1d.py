@@ -10,21 +10,23 @@ a Rusanov flux :math:`F = \tfrac12[f(u^-) + f(u^+) - s\,(u^+ - u^-)]` with :math
 (advection: exactly the upwind flux :math:`\beta u^\mp`) or :math:`s = |u^- + u^+|/2` (Burgers, where
 with :math:`p = u^- + u^+`, :math:`m = u^+ - u^-` it is the square :math:`F = (|p| - m)^2/8`).
 
-**Time stepping.** Advection: PDEBench's 2-stage midpoint predictor-corrector :math:`u^* = u -
+**Time stepping**: PDEBench's 2-stage midpoint predictor-corrector :math:`u^* = u -
 \tfrac{\Delta t}{2\Delta x}\delta F(u)`, :math:`u \leftarrow u - \tfrac{\Delta t}{\Delta x}\delta
-F(u^*)` at PDEBench's CFL 0.4, so the data carry PDEBench's numerical diffusion (0.35 % of the
-field at t = 2, beta = 0.4, spec §11). That diffusion is a third of the best published nRMSE on
-this task (about 1e-2), so xbench does not replace the scheme by the exact Fourier shift: generated
-data stand in for the released files and should share their targets. Burgers: SSP-RK2 (Heun),
-:math:`u^{(1)} = u + \Delta t L(u)`, :math:`u \leftarrow \tfrac12(u + u^{(1)} + \Delta t L(u^{(1)}))`.
+F(u^*)`. Advection runs at PDEBench's CFL 0.4, so the data carry PDEBench's numerical diffusion
+(0.35 % of the field at t = 2, beta = 0.4, spec §11). That diffusion is a third of the best published
+nRMSE on this task (about 1e-2), so xbench does not replace the scheme by the exact Fourier shift
+(which would be exact and faster): generated data stand in for the released files and should share
+their targets.
 
 **Burgers' diffusion** :math:`(\nu/\pi) u_{xx}` (:math:`\kappa = \nu/\pi`), by the cell Péclet
 number :math:`Pe = \max|u_0|\,\Delta x/\kappa` of a block of samples:
 
 * :math:`Pe \ge 2` (shocks, e.g. nu = 0.001): explicit, as PDEBench, by the central flux
-  :math:`-\kappa (u_{i+1} - u_i)/\Delta x` added to the Rusanov flux; the step obeys the combined
-  limit :math:`\Delta t\,(\max|u|/\Delta x + 2\kappa/\Delta x^2) \le 0.7`, so diffusion costs at most
-  half the steps the advection needs.
+  :math:`-\kappa (u_{i+1} - u_i)/\Delta x` added to the Rusanov flux, with the combined step limit
+  :math:`\Delta t\,(\max|u|/\Delta x + 2\kappa/\Delta x^2) \le 0.7` instead of PDEBench's
+  :math:`\Delta t \le 0.25\min(\Delta x/\max|u|, \Delta x^2/2\kappa)`: about half PDEBench's steps
+  at nu = 0.001, with an error against a converged solution 10 % above that of PDEBench's smaller
+  steps and below that of xbench's earlier Fourier-split generator (benchmarks/generator_accuracy.py).
 * :math:`Pe < 2` (e.g. nu = 1: PDEBench's explicit step needs about 5 million steps to t = 2 at
   1024 cells): exact in Fourier space, :math:`\hat u_k \leftarrow \hat u_k e^{-\kappa (2\pi k)^2
   \Delta t}`, by Strang splitting with the advective step (:math:`D(\Delta t/2)\,A(\Delta t)\,
@@ -49,7 +51,7 @@ import numpy as np
 import scipy.fft as sfft
 
 CFL = 0.4  # PDEBench's advection CFL; also the advective CFL of the split (Fourier-diffusion) Burgers path
-CFL_EXPLICIT = 0.7  # SSP-RK2 limit on dt (max|u|/dx + 2 kappa/dx^2) for Burgers with explicit diffusion
+CFL_EXPLICIT = 0.7  # limit on dt (max|u|/dx + 2 kappa/dx^2) for Burgers with explicit diffusion
 BLOCK = 32  # samples per vectorised block
 
 
@@ -150,12 +152,11 @@ def solve_burgers(u0: np.ndarray, nu: float, dx: float, t_save: np.ndarray, dtyp
     return out
 
 
-def _heun(u: np.ndarray, v: np.ndarray, nx: int, c: float, kd: float) -> None:
-    """One SSP-RK2 step of the Burgers flux on the padded buffer ``u`` (``v``: scratch of its shape)."""
+def _midpoint(u: np.ndarray, v: np.ndarray, nx: int, c: float, kd: float) -> None:
+    """One predictor-corrector step of the Burgers flux on the padded buffer ``u`` (``v``: scratch of its shape)."""
     inner = slice(2, nx + 2)
-    v[:, inner] = u[:, inner] - c * _burgers_div8(u, nx, kd)
-    u[:, inner] += v[:, inner] - c * _burgers_div8(v, nx, kd)
-    u[:, inner] *= 0.5
+    v[:, inner] = u[:, inner] - 0.5 * c * _burgers_div8(u, nx, kd)
+    u[:, inner] -= c * _burgers_div8(v, nx, kd)
 
 
 def _burgers_explicit(u0: np.ndarray, kappa: float, dx: float, t_save: np.ndarray, dtype: type,
@@ -172,7 +173,7 @@ def _burgers_explicit(u0: np.ndarray, kappa: float, dx: float, t_save: np.ndarra
         steps = max(1, math.ceil(interval * rate / cfl - 1e-9))
         c = interval / steps / dx / 8.0
         for _ in range(steps):
-            _heun(u, v, nx, c, 8.0 * kappa / dx)
+            _midpoint(u, v, nx, c, 8.0 * kappa / dx)
         t = float(t_save[j])
         out[:, j - 1] = u[:, 2:nx + 2]
     return out
@@ -202,7 +203,7 @@ def _burgers_split(u0: np.ndarray, kappa: float, dx: float, t_save: np.ndarray, 
         dt = interval / steps
         propagate(0.5 * dt)
         for s in range(steps):
-            _heun(u, v, nx, dt / dx / 8.0, 0.0)
+            _midpoint(u, v, nx, dt / dx / 8.0, 0.0)
             propagate(dt if s < steps - 1 else 0.5 * dt)
         t = float(t_save[j])
         out[:, j - 1] = u[:, inner] + c
