@@ -72,6 +72,10 @@ class AutoregressiveTrainer(Trainer):
         steps = range(self.initial_step, self.t_train)
         return sum(self.loss_fn(pred[..., t], traj[..., t]) for t in steps)
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Features of a trajectory's first input window (what alignment and the bound terms compare)."""
+        return self.model.features(stack_window(x[..., :self.initial_step]).to(self.device))
+
     @torch.no_grad()
     def predict(self, split: str) -> torch.Tensor:
         """De-normalised roll-outs of a split, context frames included: (N, C, *X, T)."""

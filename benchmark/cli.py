@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--data-root", default=None)
     v.add_argument("--no-progress", action="store_true", help="no progress bar while hashing")
 
-    rep = sub.add_parser("report", help="print and write the leaderboard from result CSVs")
+    rep = sub.add_parser("report", help="print and write the leaderboard (and bound-vs-test table) from result CSVs")
     rep.add_argument("--results", default="results", help="results folder (default: ./results)")
     rep.add_argument("--out", default="reports", help="where to write leaderboard.{md,csv} (default: ./reports)")
     return p
@@ -278,6 +278,17 @@ def _cmd_report(args) -> int:
     allt.to_csv(out / "leaderboard.csv", index=False)
     (out / "leaderboard.md").write_text(format_table(allt) + "\n")
     print(f"wrote {out / 'leaderboard.md'} and {out / 'leaderboard.csv'}")
+    from xbench.report.bound import bound_report
+
+    sections = []
+    for fam in families:  # does the bound (xbench.theory) track the test error?
+        curves = results / fam / "curves.csv"
+        text = bound_report(ResultStore(results / fam).load_scores(), pd.read_csv(curves)) if curves.exists() else ""
+        if text:
+            sections.append(f"## {fam}\n\n{text}\n")
+    if sections:
+        (out / "bound.md").write_text("\n".join(sections))
+        print("\n".join(sections) + f"\nwrote {out / 'bound.md'}")
     return 0
 
 

@@ -36,6 +36,26 @@ class TrainConfig:
     n_classes: int = 10  # k-means pseudo-classes of the targets (ORCA: 10)
     n_source: int = 1000  # source reference points (ORCA: about 2000 text, 5000 images)
     source_window: int = 32  # tokens per source text window (ORCA's text features: 32)
+    # bound terms (xbench.theory), logged every epoch and alignment step; RECRAFT's source head
+    track_bound: bool = True  # log the bound terms to curves.csv (crossmodal models with a text body)
+    bound_points: int = 128  # fixed subsets of source and validation points the bound terms use
+    bound_fit_points: int = 32  # fixed subset of training points for the bound's target-fit term
+    source_tau: float = 0.4  # RECRAFT's tau-hinge: gradient-norm target of the source head's loss
+    source_rho: float = 100.0  # RECRAFT's tau-hinge weight
+    source_head_epochs: int = 20  # source head training (first half CE, second half CE + tau-hinge)
+    fld_epochs: int = 2  # RECRAFT's FLD minimisation epochs (label_epochs)
+    fld_maxsamples: int = 16  # target points per FLD chunk (label_maxsamples)
+    fld_lr: float = 1e-4  # RECRAFT forces lr 1e-4 for FLD minimisation
+    joint_lambda: float = 1.0  # joint: weight of the alignment loss added to the target loss
+    lora_rank: int = 8  # lora: rank of the adapters (alpha = rank)
+    pare_begin: float = 0.32  # PaRe: replaced fraction of target tokens at the first epoch
+    pare_end: float = 0.16  # PaRe: decrease of that fraction over the epochs
+    pare_gumbel_epochs: int = 10  # PaRe: Gumbel top-k sampling before this epoch, deterministic top-k after
+    adaptive_patience: int = 2  # xbench-adaptive: alignment steps without bound improvement before handover
+    adaptive_fld_tol: float = 0.01  # xbench-adaptive: FLD rise (nats) that halves the alignment weight
+    # fine-tuning options of any recipe (0 = off)
+    unfreeze_epochs: int = 0  # gradual unfreezing: body layers unfreeze top-down over this many fit epochs
+    l2sp_alpha: float = 0.0  # L2-SP: alpha * |theta_body - theta_body_at_fit_start|^2 added to the loss
 
     @property
     def lr_decay_epochs(self) -> float:
@@ -57,6 +77,23 @@ class TrainConfig:
             "n_classes": self.n_classes >= 1,
             "n_source": self.n_source >= 10,
             "source_window": self.source_window >= 2,
+            "bound_points": self.bound_points >= 4,
+            "bound_fit_points": self.bound_fit_points >= 1,
+            "source_tau": self.source_tau > 0,
+            "source_rho": self.source_rho >= 0,
+            "source_head_epochs": self.source_head_epochs >= 1,
+            "fld_epochs": self.fld_epochs >= 0,
+            "fld_maxsamples": self.fld_maxsamples >= 2,
+            "fld_lr": self.fld_lr > 0,
+            "joint_lambda": self.joint_lambda >= 0,
+            "lora_rank": self.lora_rank >= 1,
+            "pare_begin": 0 <= self.pare_begin <= 1,
+            "pare_end": 0 <= self.pare_end <= self.pare_begin,
+            "pare_gumbel_epochs": self.pare_gumbel_epochs >= 0,
+            "adaptive_patience": self.adaptive_patience >= 1,
+            "adaptive_fld_tol": self.adaptive_fld_tol >= 0,
+            "unfreeze_epochs": self.unfreeze_epochs >= 0,
+            "l2sp_alpha": self.l2sp_alpha >= 0,
             "optimizer": self.optimizer in ("adam", "adamw", "sgd"),
             "n_samples": self.n_samples is None or self.n_samples >= 10,
             "clip": self.clip is None or self.clip > 0,
@@ -91,6 +128,12 @@ def parse_value(key: str, text: str) -> Any:
     typ = str(FIELDS[key].type)
     if text.lower() in ("none", "null") and "None" in typ:
         return None
+    if typ == "bool":
+        if text.lower() in ("true", "1", "yes", "on"):
+            return True
+        if text.lower() in ("false", "0", "no", "off"):
+            return False
+        raise ConfigError(f"--set {key}={text}: expected true or false.")
     try:
         if typ.startswith("int"):
             return int(text)

@@ -147,7 +147,9 @@ def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch
             trainer_cls = AutoregressiveTrainer if spec.protocol.get("name") == "autoregressive" else Trainer
             trainer = trainer_cls(model, data, spec, cfg, device, run.seed, progress)
             source = None
-            if p.method.aligns:
+            # the bound terms (xbench.theory) need the source reference too; it exists for text bodies only
+            tracked = cfg.track_bound and p.method.model == "crossmodal" and backbone.kind == "text"
+            if p.method.needs_source or tracked:
                 source = source_reference(backbone, cfg.n_source, cfg.source_window, cfg.n_classes, cache_dir)
             run_phases(trainer, p.method.phases, run.align_loss, source)
             metrics = {s: trainer.evaluate(s) for s in ("val", "test")}

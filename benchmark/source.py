@@ -50,6 +50,16 @@ def token_windows(ids: np.ndarray, n: int, window: int) -> np.ndarray:
     return np.stack([ids[s:s + window] for s in starts])
 
 
+def source_windows(backbone: Backbone, n: int, window: int) -> torch.Tensor:
+    """The token ids (n, window) of the reference windows, row i = source reference point i."""
+    tok = _tokenizer(backbone)
+    ids = np.asarray(tok(reference_text(), add_special_tokens=False, verbose=False)["input_ids"], dtype=np.int64)
+    vocab = backbone.embeddings.word_embeddings.num_embeddings
+    if ids.max() >= vocab:
+        raise ConfigError(f"the tokenizer of {backbone.name!r} produces ids beyond its vocabulary ({vocab}).")
+    return torch.from_numpy(token_windows(ids, n, window))
+
+
 def source_reference(backbone: Backbone, n: int, window: int, n_classes: int, cache_dir: Path,
                      seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Source features (n, d) float32 and k-means labels (n,) for ``backbone``; cached on disk."""
@@ -66,12 +76,7 @@ def source_reference(backbone: Backbone, n: int, window: int, n_classes: int, ca
             return blob["feats"], blob["labels"]
         except (OSError, RuntimeError, KeyError):
             log.warning("ignoring unreadable source cache %s", cache)
-    tok = _tokenizer(backbone)
-    ids = np.asarray(tok(reference_text(), add_special_tokens=False, verbose=False)["input_ids"], dtype=np.int64)
-    vocab = backbone.embeddings.word_embeddings.num_embeddings
-    if ids.max() >= vocab:
-        raise ConfigError(f"the tokenizer of {backbone.name!r} produces ids beyond its vocabulary ({vocab}).")
-    windows = torch.from_numpy(token_windows(ids, n, window))
+    windows = source_windows(backbone, n, window)
     emb = backbone.embeddings
     feats = []
     with torch.no_grad():

@@ -43,7 +43,7 @@ def test_end_to_end_tiny(burgers_root, tiny_backbone, tmp_path, capsys):
     rec = json.loads((res / f"pdebench/runs/{orca_key}.json").read_text())
     assert rec["status"] == "ok" and rec["run"]["config"]["epochs"] == 2 and rec["data"]["splits"]["test"] == 4
     # the checkpoint is the best validation epoch: its val score is the minimum of the val curve
-    val_curve = curves[(curves.run_key == orca_key) & (curves.split == "val")]["value"]
+    val_curve = curves[(curves.run_key == orca_key) & (curves.phase == "fit") & (curves.quantity == "nrmse")]["value"]
     val_score = scores[(scores.run_key == orca_key) & (scores.split == "val") & (scores.metric == "nrmse")]["value"]
     assert val_score.item() == pytest.approx(val_curve.min(), rel=1e-4)
     assert "| 1 " in out and "orca" in out

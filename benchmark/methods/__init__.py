@@ -17,9 +17,19 @@ from xbench.errors import unknown_name
 
 @dataclass(frozen=True)
 class Phase:
-    kind: str  # "align": alignment loss vs the source reference; "fit": target loss
-    trainable: tuple[str, ...] = ("embedder", "body", "head")  # model parts that train in this phase
+    """One stage of a recipe. Kinds (implemented in :mod:`xbench.train` and :mod:`xbench.phases`):
+
+    ``align`` (alignment loss vs the source reference), ``fit`` (target loss), ``source-head``
+    (RECRAFT's tau-hinge source head), ``fld`` (feature-label distortion minimisation), ``joint``
+    (target loss + lambda * alignment loss), ``pare`` (PaRe's patch replacement), ``lora`` (insert
+    LoRA adapters into the body), ``adaptive-align`` (xbench-adaptive's bound-guided alignment).
+    """
+
+    kind: str
+    trainable: tuple[str, ...] = ("embedder", "body", "head")  # model parts ("adapters": LoRA) that train
     uses_alignment: bool = False
+    uses_source: bool = False  # needs the source reference without an alignment loss (source head, PaRe)
+    options: dict[str, Any] = field(default_factory=dict)  # kind-specific settings (align: by_class)
 
 
 @dataclass(frozen=True)
@@ -37,12 +47,17 @@ class MethodSpec:
     model: str = "crossmodal"
 
     def __post_init__(self) -> None:
-        if self.model != "crossmodal" and self.aligns:
+        if self.model != "crossmodal" and self.needs_source:
             raise ValueError(f"method {self.name!r}: only crossmodal models have an embedder to align")
 
     @property
     def aligns(self) -> bool:
         return any(p.uses_alignment for p in self.phases)
+
+    @property
+    def needs_source(self) -> bool:
+        """Whether a phase needs the source reference (an alignment loss, the source head or its tokens)."""
+        return any(p.uses_alignment or p.uses_source for p in self.phases)
 
 
 _METHODS: dict[str, MethodSpec] = {}
@@ -59,6 +74,7 @@ def register_method(spec: MethodSpec) -> MethodSpec:
 def _ensure_loaded() -> None:
     from xbench.methods import finetune, linear_probe, mmd_align, orca, scratch  # noqa: F401
     from xbench.methods import baselines, fno, unet  # noqa: F401
+    from xbench.methods import joint, lora, pare, recraft, xbench_adaptive  # noqa: F401
 
 
 def get_method(name: str) -> MethodSpec:
