@@ -127,7 +127,7 @@ def lora(trainer: Trainer, phase, align_loss: str) -> None:
     log.info("lora: rank %d adapters on %s, %d parameters", r, targets, n)
 
 
-MIN_SCALE = 1 / 8  # three FLD rises end the alignment
+MIN_SCALE = 1 / 8  # the third FLD rise (three halvings of the learning rate) ends the alignment
 
 
 @phase_kind("adaptive-align")
@@ -162,7 +162,7 @@ def adaptive_align(trainer: Trainer, phase, align_loss: str) -> None:
         else:
             stall += 1
         prev = terms
-        if scale < MIN_SCALE:
+        if scale <= MIN_SCALE:
             reason = "fld rose"
             break
         if stall >= cfg.adaptive_patience:

@@ -300,17 +300,22 @@ def _fit_phase(trainer: Trainer, phase, align_loss: str) -> None:
     trainer.fit(phase.trainable)
 
 
+def get_phase(kind: str) -> Callable[..., None]:
+    """The implementation of phase kind ``kind``."""
+    from xbench import patch_replacement, phases  # noqa: F401  (register their phase kinds)
+
+    if kind not in PHASES:
+        raise ValueError(f"unknown phase kind {kind!r}; known: {sorted(PHASES)}")
+    return PHASES[kind]
+
+
 def run_phases(trainer: Trainer, phases, align_loss: str, source) -> None:
     """Run a recipe's phases in order (see :mod:`xbench.methods`), tracking the bound around them."""
-    from xbench import patch_replacement, phases as _phases  # noqa: F401  (register their phase kinds)
-
     trainer.set_source(source)
-    for phase in phases:
-        if phase.kind not in PHASES:
-            raise ValueError(f"unknown phase kind {phase.kind!r}; known: {sorted(PHASES)}")
+    impls = [get_phase(phase.kind) for phase in phases]
     if phases:
         trainer.track("init", 0, 0)
-    for phase in phases:
-        PHASES[phase.kind](trainer, phase, align_loss)
+    for phase, impl in zip(phases, impls):
+        impl(trainer, phase, align_loss)
     if phases:
         trainer.track("final", 0, 0)

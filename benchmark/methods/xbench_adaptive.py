@@ -12,8 +12,8 @@ pseudo-class, ORCA's optimizer), with W and FLD measured on the fixed held-out v
 1. if FLD rose by more than ``adaptive_fld_tol`` nats over the previous step, halve the alignment
    learning rate (the distance keeps aligning, more gently, since the last step distorted labels);
 2. keep the embedder with the lowest A seen so far (step 0 = before any alignment);
-3. stop after ``adaptive_patience`` steps without a new lowest A, after three halvings (scale below
-   1/8: alignment keeps distorting the labels), or after ``align_steps`` steps;
+3. stop after ``adaptive_patience`` steps without a new lowest A, at the third halving (scale 1/8:
+   alignment keeps distorting the labels), or after ``align_steps`` steps;
 4. restore the lowest-A embedder and hand over to full fine-tuning.
 
 So the method never aligns past the point the bound says is useful (unlike a fixed 60 steps), and
