@@ -1,0 +1,112 @@
+r"""Viscous step of the compressible Navier-Stokes generator: implicit, conservative, dimension-split.
+
+**Viscous model (PDEBench's, not the textbook one).** The spec writes the viscous force as
+:math:`\eta \Delta v + (\zeta + \eta/3) \nabla(\nabla \cdot v)`, but PDEBench's generator
+(``CFD_multi_Hydra.py``, ``update_vis``, commented "not realistic viscosity but fast") computes, one
+axis at a time, the face fluxes :math:`\mu_c \bar\rho_{i+1/2} (v_{c,i+1} - v_{c,i}) / \Delta x` with
+:math:`\mu = 4\eta/3 + \zeta` for the velocity component along the axis and :math:`\mu = \eta` for
+the others (no cross derivatives), :math:`\bar\rho` the mean of the two cells, and the energy flux
+:math:`\tfrac12 \mu_c \bar\rho\, \partial (v_c^2)`. That is, per axis a,
+
+.. math:: \rho\,\partial_t v_c = \partial_a(\mu_{c,a}\, \rho\, \partial_a v_c), \qquad
+          \partial_t E = \partial_a \textstyle\sum_c \mu_{c,a}\, \rho\, v_c\, \partial_a v_c,
+
+a kinematic viscosity :math:`\mu` (where :math:`\rho` is smooth, :math:`\partial_t v = \mu \Delta v`).
+The released files were made with it; at :math:`\eta = \zeta = 0.1` it diffuses velocity
+:math:`\rho` times more than the textbook dynamic viscosity would, so xbench keeps PDEBench's model
+(generated files stand in for the released ones).
+
+**Time integration.** PDEBench takes explicit sub-steps of :math:`0.3 \cdot 0.5 \Delta x^2 / \mu`
+(about 30 per hydrodynamic step at 1024 cells in 1D). Here each axis sweep is one implicit
+:math:`\theta`-step with the density frozen (it does not change in the viscous substep): with
+:math:`\bar v = \theta v^{n+1} + (1 - \theta) v^n`, :math:`\rho (v^{n+1} - v^n) = \Delta t\, L \bar v`
+becomes the symmetric positive definite periodic tridiagonal system
+
+.. math:: (\rho - \theta \Delta t L)\, \bar v = \rho v^n,
+
+solved by cyclic reduction (:func:`solve_periodic_tridiagonal`). Momentum and energy are then updated
+in flux form with the fluxes of :math:`\bar v`: :math:`F = \mu \bar\rho\, \delta \bar v / \Delta x`
+and :math:`G = \sum_c F_c (\bar v_{c,i} + \bar v_{c,i+1}) / 2`, so mass, momentum and total energy
+are conserved to round-off. Summation by parts gives, per cell, internal energy change = the
+dissipation :math:`\tfrac{\Delta t}{2\Delta x}(F_{i-1/2} \delta \bar v_{i-1/2} + F_{i+1/2}
+\delta \bar v_{i+1/2}) + (\theta - \tfrac12)\rho (v^{n+1} - v^n)^2 \ge 0`: the kinetic energy
+that viscosity removes becomes heat, and the step never lowers a pressure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+THETA = 1.0  # backward Euler: L-stable (damps grid-scale noise), first-order error ~1e-5 (see cfd.py)
+
+
+def _prev(v: np.ndarray) -> np.ndarray:
+    """v_{i-1} along the last axis, periodic (``np.roll(v, 1, -1)`` without its overhead)."""
+    return np.concatenate((v[..., -1:], v[..., :-1]), axis=-1)
+
+
+def _next(v: np.ndarray) -> np.ndarray:
+    """v_{i+1} along the last axis, periodic."""
+    return np.concatenate((v[..., 1:], v[..., :1]), axis=-1)
+
+
+def _dense_periodic(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Direct solve of a short periodic tridiagonal system (odd length, reached after halvings)."""
+    n = b.shape[-1]
+    m = np.zeros(b.shape + (n,), dtype=b.dtype)
+    for i in range(n):
+        m[..., i, i] += b[..., i]
+        m[..., i, (i - 1) % n] += a[..., i]
+        m[..., i, (i + 1) % n] += c[..., i]
+    return np.linalg.solve(m, d[..., None])[..., 0]
+
+
+def solve_periodic_tridiagonal(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    r"""Solve :math:`a_i x_{i-1} + b_i x_i + c_i x_{i+1} = d_i` (indices mod n) along the last axis.
+
+    Cyclic reduction: eliminating the odd unknowns from the even equations (with
+    :math:`\alpha_i = -a_i / b_{i-1}`, :math:`\beta_i = -c_i / b_{i+1}`) leaves a periodic
+    tridiagonal system of half the size on the even unknowns; the odd ones follow from their own
+    equations. Stable for diagonally dominant systems; about 20 array operations of full size in all.
+    An odd remainder is solved directly (n = 2^k m costs an m x m solve per line).
+    """
+    n = b.shape[-1]
+    if n % 2:
+        return _dense_periodic(a, b, c, d)
+    ae, be, ce, de = a[..., 0::2], b[..., 0::2], c[..., 0::2], d[..., 0::2]
+    ao, bo, co, do = a[..., 1::2], b[..., 1::2], c[..., 1::2], d[..., 1::2]
+    ao_m, bo_m, co_m, do_m = (_prev(v) for v in (ao, bo, co, do))  # odd equation i-1 of even i
+    alpha, beta = -ae / bo_m, -ce / bo
+    xe = solve_periodic_tridiagonal(alpha * ao_m, be + alpha * co_m + beta * ao, beta * co,
+                                    de + alpha * do_m + beta * do)
+    xo = (do - ao * xe - co * _next(xe)) / bo
+    x = np.empty_like(d)
+    x[..., 0::2], x[..., 1::2] = xe, xo
+    return x
+
+
+def viscous_sweep(u: np.ndarray, axis: int, dt: np.ndarray, dx: float, eta: float, zeta: float,
+                  theta: float = THETA) -> None:
+    """One implicit viscous step along spatial ``axis`` of conserved ``u`` (2 + d, B, *X), in place.
+
+    ``dt`` has one entry per sample (B,). See the module docstring for the equations.
+    """
+    nv = u.shape[0] - 2
+    ax = axis + 2
+    rho = np.moveaxis(u[0], ax - 1, -1)
+    rho_face = 0.5 * (rho + _next(rho))  # face i+1/2
+    step = dt.reshape((-1,) + (1,) * (rho.ndim - 1))
+    r = (theta / (dx * dx)) * step
+    mus = np.array([4.0 * eta / 3.0 + zeta if c == axis else eta for c in range(nv)], dtype=rho.dtype)
+    w = mus.reshape((-1,) + (1,) * rho.ndim) * rho_face  # (nv, B, ..., n): mu_c rho_{i+1/2}
+    upper = -r * w
+    lower = _prev(upper)
+    diag = rho - upper - lower
+    mom = np.moveaxis(u[1:-1], ax, -1)
+    vbar = solve_periodic_tridiagonal(lower, diag, upper, mom)
+    nxt = _next(vbar)
+    flux = w * (nxt - vbar) / dx  # F_{i+1/2}
+    energy_flux = (flux * (vbar + nxt)).sum(axis=0) * 0.5
+    scale = step / dx
+    mom += scale * (flux - _prev(flux))
+    np.moveaxis(u[-1], ax - 1, -1)[...] += scale * (energy_flux - _prev(energy_flux))
