@@ -9,6 +9,7 @@ import pytest
 
 from xbench.tasks.pdebench import layouts
 from xbench.tasks.pdebench.generate import cfd, cfd_hydro, cfd_ic, cfd_visc, riemann
+from xbench.tasks.registry import get_task
 
 G = cfd_hydro.GAMMA
 
@@ -26,26 +27,28 @@ def _totals(u: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("n", [1, 2, 7, 12, 64])
 def test_periodic_tridiagonal_solver_matches_dense(n):
     rng = np.random.default_rng(n)
-    a, c = -rng.uniform(0, 1, (2, 3, n)), -rng.uniform(0, 1, (2, 3, n))
-    b = 2.5 + rng.uniform(0, 1, (2, 3, n))
-    d = rng.normal(size=(2, 3, n))
-    x = cfd_visc.solve_periodic_tridiagonal(a, b, c, d)
+    a, c = -rng.uniform(0, 1, (2, n, 2, 3))
+    b = 2.5 + rng.uniform(0, 1, (n, 2, 3))
+    d = rng.normal(size=(n, 2, 3))
+    x = cfd_visc.solve_periodic_tridiagonal(a, b, c, d)  # along axis 0
     m = np.zeros((2, 3, n, n))
     for i in range(n):
-        m[..., i, i] += b[..., i]
-        m[..., i, (i - 1) % n] += a[..., i]
-        m[..., i, (i + 1) % n] += c[..., i]
-    assert np.allclose(x, np.linalg.solve(m, d[..., None])[..., 0], rtol=1e-12, atol=1e-12)
+        m[..., i, i] += b[i]
+        m[..., i, (i - 1) % n] += a[i]
+        m[..., i, (i + 1) % n] += c[i]
+    dense = np.linalg.solve(m, np.moveaxis(d, 0, -1)[..., None])[..., 0]
+    assert np.allclose(x, np.moveaxis(dense, -1, 0), rtol=1e-12, atol=1e-12)
 
 
 def test_hllc_flux_is_consistent_and_exact_for_a_contact():
-    w = np.array([[1.3, 0.4, -0.2, 2.0]]).T  # (rho, v_n, v_t, p) on one face
-    u = cfd_hydro.conserved(w[[0, 1, 2, 3]])
-    f = cfd_hydro.hllc_flux(w, w)[:, 0]
-    e = u[-1, 0]
-    assert np.allclose(f, [1.3 * 0.4, 1.3 * 0.4**2 + 2.0, 1.3 * 0.4 * -0.2, 0.4 * (e + 2.0)], rtol=1e-14)
+    w = np.array([[1.3, 0.4, -0.2, 2.0]]).T  # (rho, v_x, v_y, p) on one face
+    e = cfd_hydro.conserved(w)[-1, 0]
+    assert np.allclose(cfd_hydro.hllc_flux(w, w, 1)[:, 0], [1.3 * 0.4, 1.3 * 0.4**2 + 2.0, 1.3 * 0.4 * -0.2,
+                                                           0.4 * (e + 2.0)], rtol=1e-14)
+    assert np.allclose(cfd_hydro.hllc_flux(w, w, 2)[:, 0], [1.3 * -0.2, 1.3 * 0.4 * -0.2, 1.3 * 0.04 + 2.0,
+                                                           -0.2 * (e + 2.0)], rtol=1e-14)
     left, right = np.array([[1.0], [0.0], [0.0], [1.0]]), np.array([[0.1], [0.0], [0.5], [1.0]])
-    f = cfd_hydro.hllc_flux(left, right)[:, 0]  # stationary contact: pure pressure flux, no diffusion
+    f = cfd_hydro.hllc_flux(left, right, 1)[:, 0]  # stationary contact: pure pressure flux, no diffusion
     assert np.allclose(f, [0.0, 1.0, 0.0, 0.0], atol=1e-15)
 
 
@@ -157,10 +160,10 @@ def test_shear_wave_decays_at_the_viscous_rate(rho0):
 
 
 def test_viscous_sweep_turns_lost_kinetic_energy_into_heat():
-    """Longitudinal wave, viscous part only: decay (4 eta/3 + zeta) k^2; total energy unchanged; heating >= 0."""
+    """Longitudinal wave, viscous part only (state (vars, x, samples)): decay (4 eta/3 + zeta) k^2; total energy unchanged; heating >= 0."""
     n, eta, zeta = 64, 0.1, 0.1
     dx, x = _grid(n)
-    w = np.stack([1.0 + 0.3 * np.cos(2 * np.pi * x), 0.05 * np.sin(2 * np.pi * x), np.ones(n)])[:, None]
+    w = np.stack([1.0 + 0.3 * np.cos(2 * np.pi * x), 0.05 * np.sin(2 * np.pi * x), np.ones(n)])[..., None]
     u = cfd_hydro.conserved(w)
     e0 = cfd_hydro.primitives(u)[-1].copy()
     dt, steps = 1e-3, 200
@@ -170,11 +173,11 @@ def test_viscous_sweep_turns_lost_kinetic_energy_into_heat():
         e0 = cfd_hydro.primitives(u)[-1].copy()
     assert np.allclose(u[0], cfd_hydro.conserved(w)[0])  # density untouched
     assert abs(u[1].sum()) < 1e-15 and abs(u[2].sum() - cfd_hydro.conserved(w)[2].sum()) < 1e-12
-    ref = cfd_hydro.conserved(np.stack([np.ones(n), 0.05 * np.sin(2 * np.pi * x), np.ones(n)])[:, None])
+    ref = cfd_hydro.conserved(np.stack([np.ones(n), 0.05 * np.sin(2 * np.pi * x), np.ones(n)])[..., None])
     v = ref.copy()
     for _ in range(steps):
         cfd_visc.viscous_sweep(v, 0, np.array([dt]), dx, eta, zeta)
-    amp = 2 * np.mean(v[1, 0] * np.sin(2 * np.pi * x)) / 0.05
+    amp = 2 * np.mean(v[1, :, 0] * np.sin(2 * np.pi * x)) / 0.05
     assert abs(-np.log(amp) / (dt * steps) / ((4 * eta / 3 + zeta) * (2 * np.pi) ** 2) - 1) < 0.01
 
 
@@ -229,3 +232,33 @@ def test_generate_2d_file_layout(tmp_path):
     meta = layouts.inspect(path, "pdebench-cfd")
     assert (meta.n_samples, meta.n_frames, meta.spatial) == (2, 2, (16, 16))
     assert meta.channels == ("density", "pressure", "Vx", "Vy") and meta.attrs["M"] == 1.0
+
+
+def _fake_cfd_file(path, n, nt, spatial):
+    """A layout-C file with the real shapes whose values encode (sample, frame, channel)."""
+    def chunk(i, count):
+        base = np.arange(i * 4, i * 4 + count)[:, None] * 1000.0 + np.arange(nt)[None, :]
+        shape = (count, nt) + spatial
+        names = ("density", "pressure", "Vx", "Vy")[:2 + len(spatial)]
+        return {k: np.broadcast_to((base + 0.1 * c)[(...,) + (None,) * len(spatial)], shape) + 1.0
+                for c, k in enumerate(names)}
+    static = {f"{a}-coordinate": (np.arange(m) + 0.5) / m for a, m in zip("xy", spatial)}
+    static["t-coordinate"] = np.arange(nt + 1) * (1.0 / (nt - 1))
+    return layouts.write_chunked(path, "pdebench-cfd", n, chunk, static, {"eta": 0.1, "zeta": 0.1}, chunk=4,
+                                 progress=False)
+
+
+def test_cfd_tasks_load_orca_frames_channels_and_splits(tmp_path):
+    spec = get_task("pdebench-cfd1d")
+    data = spec.loader(spec, _fake_cfd_file(tmp_path / "1d.hdf5", 20, 101, (1024,)), None, source="t", sha256="")
+    assert data.x["test"].shape == (2, 3, 1024) and data.sizes() == {"train": 16, "val": 2, "test": 2}
+    assert np.allclose(data.x["test"][:, :, 0], [[1.0, 1.1, 1.2], [1001.0, 1001.1, 1001.2]])  # first 10 %, frame 0
+    assert np.allclose(data.y["test"][0, :, 5] - data.x["test"][0, :, 5], 100.0)  # frame 100 (t = 1)
+    spec2 = get_task("pdebench-cfd2d")
+    data = spec2.loader(spec2, _fake_cfd_file(tmp_path / "2d.hdf5", 10, 21, (128, 128)), None, source="t",
+                        sha256="")
+    assert data.x["test"].shape == (1, 4, 64, 64) and data.y["train"].shape[1:] == (4, 64, 64)
+    assert np.allclose(data.x["test"][0, :, 0, 0], [9001.0, 9001.1, 9001.2, 9001.3])  # ORCA: last 10 % test
+    assert np.allclose(data.y["test"][0, :, 3, 3] - data.x["test"][0, :, 3, 3], 20.0)  # frame 20 (t = 1)
+    assert spec.data.url.endswith("164668") and spec2.data.url.endswith("164691") and spec.data.md5
+    assert spec.generator is cfd.generate_cfd1d and spec2.generator_params["mach"] == 1.0

@@ -7,15 +7,16 @@ Equations (periodic, :math:`\Gamma = 5/3`, :math:`\varepsilon = p / (\Gamma - 1)
 with PDEBench's viscous model for :math:`\sigma'` (see :mod:`.cfd_visc`: kinematic viscosity
 :math:`4\eta/3 + \zeta` along an axis and :math:`\eta` across it, as in the released files).
 
-Scheme: Strang splitting of the inviscid part H (:mod:`.cfd_hydro`: MUSCL-MC on primitives, HLLC,
-SSP-RK2 at PDEBench's CFL 0.3) and the viscous part V (implicit, conservative, one tridiagonal solve
-per axis, axis order alternating), :math:`V(\Delta t/2) H(\Delta t) V(\Delta t/2)`, with consecutive
-half steps merged into :math:`V((\Delta t_k + \Delta t_{k+1})/2)`. PDEBench instead takes explicit
-viscous sub-steps of :math:`0.3 \cdot 0.5 \Delta x^2 / (4\eta/3 + \zeta)`: at :math:`\eta = \zeta = 0.1`
-about 400 000 of them to t = 1 at 1024 cells, 25 000 at 128^2. Each sample has its own step
-(:math:`\Delta t = \mathrm{CFL} \min_a \Delta x_a / \max(c_s + |v_a|)`, each save interval split into
-equal steps so that steps land on the save times); samples that reach a save time leave the
-vectorised batch, so a batch costs the sum of its samples' steps, not the slowest sample's.
+Scheme: Strang splitting of the inviscid part H (:mod:`.cfd_hydro`: MUSCL-MC on primitives,
+MUSCL-Hancock predictor-corrector with HLLC, PDEBench's CFL 0.3) and the viscous part V (implicit,
+conservative, one tridiagonal solve per axis, axis order alternating), :math:`V(\Delta t/2) H(\Delta t)
+V(\Delta t/2)`, with consecutive half steps merged into :math:`V((\Delta t_k + \Delta t_{k+1})/2)`.
+PDEBench instead takes explicit viscous sub-steps of :math:`0.3 \cdot 0.5 \Delta x^2 / (4\eta/3 + \zeta)`:
+at :math:`\eta = \zeta = 0.1` about 400 000 of them to t = 1 at 1024 cells, 25 000 at 128^2. Each
+sample has its own step (:math:`\Delta t = \mathrm{CFL} \min_a \Delta x_a / \max(c_s + |v_a|)`, each
+save interval split into equal steps so that steps land on the save times); samples that reach a
+save time leave the vectorised batch, so a batch costs the sum of its samples' steps, not the
+slowest sample's.
 Errors against converged references, conservation and throughput: ``benchmarks/generator_cfd.py``.
 
 Files (layout C, ``layouts.write_chunked(..., "pdebench-cfd")``): ``density``, ``pressure``, ``Vx``
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xbench.tasks.pdebench.generate.cfd_hydro import GAMMA, conserved, primitives, ssp_rk2, stable_dt
+from xbench.tasks.pdebench.generate.cfd_hydro import GAMMA, conserved, hancock_step, primitives, stable_dt
 from xbench.tasks.pdebench.generate.cfd_ic import init_1d_rand, init_2d_rand
 from xbench.tasks.pdebench.generate.cfd_visc import viscous_sweep
 from xbench.tasks.pdebench.layouts import write_chunked
@@ -55,31 +56,31 @@ def _viscous(u: np.ndarray, dt: np.ndarray, dx: tuple[float, ...], eta: float, z
 def advance(u: np.ndarray, interval: float, dx: tuple[float, ...], eta: float, zeta: float,
             cfl: float = CFL, gamma: float = GAMMA) -> tuple[np.ndarray, np.ndarray]:
     """Evolve conserved ``u`` (2 + d, B, *X) by ``interval``; returns (new u, steps per sample)."""
-    u = u.copy()
-    active = np.arange(u.shape[1])
+    u = np.ascontiguousarray(np.moveaxis(u, 1, -1))  # samples last: (2 + d, *X, B)
+    active = np.arange(u.shape[-1])
     left = np.full(len(active), float(interval))
     pending = np.zeros(len(active))  # viscous time owed from the previous step's second half
     steps = np.zeros(len(active), dtype=np.int64)
-    ua, flip = u, False
+    ua, flip = u.copy(), False
     while len(active):
         n = np.maximum(1.0, np.ceil(left / stable_dt(ua, dx, cfl, gamma) - 1e-9))
         dt = left / n
         _viscous(ua, (pending + 0.5 * dt).astype(u.dtype), dx, eta, zeta, flip)
-        ua = ssp_rk2(ua, dt.astype(u.dtype), dx, gamma)
+        ua = hancock_step(ua, dt.astype(u.dtype), dx, gamma)
         flip = not flip
         steps[active] += 1
         left -= dt
         pending = 0.5 * dt
         done = n <= 1
         if done.any():
-            fin = ua[:, done]
+            fin = ua[..., done]
             _viscous(fin, pending[done].astype(u.dtype), dx, eta, zeta, flip)
-            u[:, active[done]] = fin
+            u[..., active[done]] = fin
             keep = ~done
-            ua, active, left, pending = ua[:, keep], active[keep], left[keep], pending[keep]
+            ua, active, left, pending = ua[..., keep], active[keep], left[keep], pending[keep]
     if not np.isfinite(u).all() or (primitives(u, gamma)[[0, -1]] <= 0).any():
         raise FloatingPointError("compressible NS: non-finite or non-positive density/pressure")
-    return u, steps
+    return np.moveaxis(u, -1, 1), steps
 
 
 def solve_cfd(w0: np.ndarray, dx: tuple[float, ...], t_save: np.ndarray, eta: float, zeta: float,

@@ -37,32 +37,32 @@ from __future__ import annotations
 
 import numpy as np
 
-THETA = 1.0  # backward Euler: L-stable (damps grid-scale noise), first-order error ~1e-5 (see cfd.py)
+THETA = 1.0  # backward Euler: L-stable; Crank-Nicolson (0.5) gives the same error against converged references
 
 
 def _prev(v: np.ndarray) -> np.ndarray:
-    """v_{i-1} along the last axis, periodic (``np.roll(v, 1, -1)`` without its overhead)."""
-    return np.concatenate((v[..., -1:], v[..., :-1]), axis=-1)
+    """v_{i-1} along axis 0, periodic."""
+    return np.concatenate((v[-1:], v[:-1]))
 
 
 def _next(v: np.ndarray) -> np.ndarray:
-    """v_{i+1} along the last axis, periodic."""
-    return np.concatenate((v[..., 1:], v[..., :1]), axis=-1)
+    """v_{i+1} along axis 0, periodic."""
+    return np.concatenate((v[1:], v[:1]))
 
 
 def _dense_periodic(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Direct solve of a short periodic tridiagonal system (odd length, reached after halvings)."""
-    n = b.shape[-1]
-    m = np.zeros(b.shape + (n,), dtype=b.dtype)
+    """Direct solve of a short periodic tridiagonal system along axis 0 (odd length, after halvings)."""
+    n = b.shape[0]
+    m = np.zeros(b.shape[1:] + (n, n), dtype=b.dtype)
     for i in range(n):
-        m[..., i, i] += b[..., i]
-        m[..., i, (i - 1) % n] += a[..., i]
-        m[..., i, (i + 1) % n] += c[..., i]
-    return np.linalg.solve(m, d[..., None])[..., 0]
+        m[..., i, i] += b[i]
+        m[..., i, (i - 1) % n] += a[i]
+        m[..., i, (i + 1) % n] += c[i]
+    return np.moveaxis(np.linalg.solve(m, np.moveaxis(d, 0, -1)[..., None])[..., 0], -1, 0)
 
 
 def solve_periodic_tridiagonal(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
-    r"""Solve :math:`a_i x_{i-1} + b_i x_i + c_i x_{i+1} = d_i` (indices mod n) along the last axis.
+    r"""Solve :math:`a_i x_{i-1} + b_i x_i + c_i x_{i+1} = d_i` (indices mod n) along axis 0.
 
     Cyclic reduction: eliminating the odd unknowns from the even equations (with
     :math:`\alpha_i = -a_i / b_{i-1}`, :math:`\beta_i = -c_i / b_{i+1}`) leaves a periodic
@@ -70,43 +70,39 @@ def solve_periodic_tridiagonal(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: n
     equations. Stable for diagonally dominant systems; about 20 array operations of full size in all.
     An odd remainder is solved directly (n = 2^k m costs an m x m solve per line).
     """
-    n = b.shape[-1]
+    n = b.shape[0]
     if n % 2:
         return _dense_periodic(a, b, c, d)
-    ae, be, ce, de = a[..., 0::2], b[..., 0::2], c[..., 0::2], d[..., 0::2]
-    ao, bo, co, do = a[..., 1::2], b[..., 1::2], c[..., 1::2], d[..., 1::2]
+    ae, be, ce, de = a[0::2], b[0::2], c[0::2], d[0::2]
+    ao, bo, co, do = a[1::2], b[1::2], c[1::2], d[1::2]
     ao_m, bo_m, co_m, do_m = (_prev(v) for v in (ao, bo, co, do))  # odd equation i-1 of even i
     alpha, beta = -ae / bo_m, -ce / bo
     xe = solve_periodic_tridiagonal(alpha * ao_m, be + alpha * co_m + beta * ao, beta * co,
                                     de + alpha * do_m + beta * do)
     xo = (do - ao * xe - co * _next(xe)) / bo
     x = np.empty_like(d)
-    x[..., 0::2], x[..., 1::2] = xe, xo
+    x[0::2], x[1::2] = xe, xo
     return x
 
 
 def viscous_sweep(u: np.ndarray, axis: int, dt: np.ndarray, dx: float, eta: float, zeta: float,
                   theta: float = THETA) -> None:
-    """One implicit viscous step along spatial ``axis`` of conserved ``u`` (2 + d, B, *X), in place.
+    """One implicit viscous step along spatial ``axis`` of conserved ``u`` (2 + d, *X, B), in place.
 
     ``dt`` has one entry per sample (B,). See the module docstring for the equations.
     """
     nv = u.shape[0] - 2
-    ax = axis + 2
-    rho = np.moveaxis(u[0], ax - 1, -1)
-    rho_face = 0.5 * (rho + _next(rho))  # face i+1/2
-    step = dt.reshape((-1,) + (1,) * (rho.ndim - 1))
-    r = (theta / (dx * dx)) * step
-    mus = np.array([4.0 * eta / 3.0 + zeta if c == axis else eta for c in range(nv)], dtype=rho.dtype)
-    w = mus.reshape((-1,) + (1,) * rho.ndim) * rho_face  # (nv, B, ..., n): mu_c rho_{i+1/2}
-    upper = -r * w
+    rho = np.ascontiguousarray(np.moveaxis(u[0], axis, 0))  # (n, ..., B): the sweep axis first
+    mom = np.ascontiguousarray(np.moveaxis(u[1:-1], axis + 1, 0))  # (n, nv, ..., B)
+    rho = rho[:, None]
+    mus = np.array([4.0 * eta / 3.0 + zeta if c == axis else eta for c in range(nv)], dtype=u.dtype)
+    w = mus.reshape((nv,) + (1,) * (rho.ndim - 2)) * (0.5 * (rho + _next(rho)))  # mu_c rho_{i+1/2}
+    upper = (-theta / (dx * dx)) * dt * w
     lower = _prev(upper)
-    diag = rho - upper - lower
-    mom = np.moveaxis(u[1:-1], ax, -1)
-    vbar = solve_periodic_tridiagonal(lower, diag, upper, mom)
+    vbar = solve_periodic_tridiagonal(lower, rho - upper - lower, upper, mom)
     nxt = _next(vbar)
     flux = w * (nxt - vbar) / dx  # F_{i+1/2}
-    energy_flux = (flux * (vbar + nxt)).sum(axis=0) * 0.5
-    scale = step / dx
-    mom += scale * (flux - _prev(flux))
-    np.moveaxis(u[-1], ax - 1, -1)[...] += scale * (energy_flux - _prev(energy_flux))
+    energy_flux = (flux * (vbar + nxt)).sum(axis=1) * 0.5
+    scale = dt / dx
+    np.moveaxis(u[1:-1], axis + 1, 0)[...] += scale * (flux - _prev(flux))
+    np.moveaxis(u[-1], axis, 0)[...] += scale * (energy_flux - _prev(energy_flux))
