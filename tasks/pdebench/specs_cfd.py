@@ -68,7 +68,7 @@ register_task(TaskSpec(
     loader=load_single_step, generator=generate_cfd2d,
     generator_params={"mach": 1.0, "eta": 0.1, "zeta": 0.1, "nx": 128, "n_frames": 21, "t_final": 1.0, "seed": 0},
     split={"test_fraction": 0.1, "test_position": "last", "val_fraction": 0.1},
-    profiles={"quick": {"n_samples": 40},
+    profiles={"quick": {"n_samples": 20},
               "paper": {**ORCA_PAPER, "lr": 1e-3, "target_seq_len": 64}},
     reference=REFERENCE,
 ))

@@ -22,8 +22,9 @@ Errors against converged references, conservation and throughput: ``benchmarks/g
 Files (layout C, ``layouts.write_chunked(..., "pdebench-cfd")``): ``density``, ``pressure``, ``Vx``
 [, ``Vy``] of shape (N, Nt, *X), float32; ``x-coordinate`` [, ``y-coordinate``] cell centres,
 ``t-coordinate`` with Nt + 1 entries ``k * dt_save`` (the last unused, as PDEBench); attributes
-``eta``, ``zeta`` [, ``M``]. Chunk i draws its initial conditions from the stream (seed, i) and is
-solved at full chunk size, so sample j never depends on how many samples the file holds.
+``eta``, ``zeta`` [, ``M``]. Chunk i draws its initial conditions from the stream (seed, i) at full
+chunk size; every sample evolves on its own steps (nothing couples the samples of a batch), so a short
+last chunk solves only the samples it keeps and sample j never depends on how many the file holds.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def _write(path: Path, n_samples: int, make_w0, coords: dict, dx: tuple[float, .
     names = FIELDS[:1 + d] + FIELDS[-1:]
 
     def make_chunk(index: int, count: int) -> dict[str, np.ndarray]:
-        frames = solve_cfd(make_w0(index), dx, t, eta, zeta)[:, :, :count]  # (Nt, 2 + d, count, *X)
+        frames = solve_cfd(make_w0(index)[:, :count], dx, t, eta, zeta)  # (Nt, 2 + d, count, *X)
         return {name: np.moveaxis(frames[:, k], 0, 1) for k, name in enumerate(names)}
 
     static = {**coords, "t-coordinate": np.arange(len(t) + 1) * (t[1] - t[0])}
