@@ -27,15 +27,15 @@ def _totals(u: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("n", [1, 2, 7, 12, 64])
 def test_periodic_tridiagonal_solver_matches_dense(n):
     rng = np.random.default_rng(n)
-    a, c = -rng.uniform(0, 1, (2, n, 2, 3))
-    b = 2.5 + rng.uniform(0, 1, (n, 2, 3))
+    e = rng.uniform(0, 1, (n, 2, 3))
+    b = 0.1 + e + np.roll(e, 1, axis=0) + rng.uniform(0, 1, (n, 2, 3))
     d = rng.normal(size=(n, 2, 3))
-    x = cfd_visc.solve_periodic_tridiagonal(a, b, c, d)  # along axis 0
+    x = cfd_visc.solve_periodic_tridiagonal(b, e, d)  # along axis 0
     m = np.zeros((2, 3, n, n))
     for i in range(n):
         m[..., i, i] += b[i]
-        m[..., i, (i - 1) % n] += a[i]
-        m[..., i, (i + 1) % n] += c[i]
+        m[..., i, (i + 1) % n] -= e[i]
+        m[..., (i + 1) % n, i] -= e[i]
     dense = np.linalg.solve(m, np.moveaxis(d, 0, -1)[..., None])[..., 0]
     assert np.allclose(x, np.moveaxis(dense, -1, 0), rtol=1e-12, atol=1e-12)
 

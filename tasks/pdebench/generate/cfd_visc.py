@@ -50,38 +50,40 @@ def _next(v: np.ndarray) -> np.ndarray:
     return np.concatenate((v[1:], v[:1]))
 
 
-def _dense_periodic(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Direct solve of a short periodic tridiagonal system along axis 0 (odd length, after halvings)."""
+def _dense_periodic(b: np.ndarray, e: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Direct solve of a short periodic system along axis 0 (odd length, reached after halvings)."""
     n = b.shape[0]
     m = np.zeros(b.shape[1:] + (n, n), dtype=b.dtype)
     for i in range(n):
         m[..., i, i] += b[i]
-        m[..., i, (i - 1) % n] += a[i]
-        m[..., i, (i + 1) % n] += c[i]
+        m[..., i, (i + 1) % n] -= e[i]
+        m[..., (i + 1) % n, i] -= e[i]
     return np.moveaxis(np.linalg.solve(m, np.moveaxis(d, 0, -1)[..., None])[..., 0], -1, 0)
 
 
-def solve_periodic_tridiagonal(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
-    r"""Solve :math:`a_i x_{i-1} + b_i x_i + c_i x_{i+1} = d_i` (indices mod n) along axis 0.
+def solve_periodic_tridiagonal(b: np.ndarray, e: np.ndarray, d: np.ndarray) -> np.ndarray:
+    r"""Solve the symmetric periodic system :math:`b_i x_i - e_{i-1} x_{i-1} - e_i x_{i+1} = d_i`
+    (indices mod n) along axis 0; :math:`e_i` couples i and i + 1.
 
-    Cyclic reduction: eliminating the odd unknowns from the even equations (with
-    :math:`\alpha_i = -a_i / b_{i-1}`, :math:`\beta_i = -c_i / b_{i+1}`) leaves a periodic
-    tridiagonal system of half the size on the even unknowns; the odd ones follow from their own
-    equations. Stable for diagonally dominant systems; about 20 array operations of full size in all.
-    An odd remainder is solved directly (n = 2^k m costs an m x m solve per line).
+    Cyclic reduction: eliminating the odd unknowns from the even equations, with
+    :math:`\alpha_i = e_{i-1} / b_{i-1}` and :math:`\beta_i = e_i / b_{i+1}`, leaves the system of the
+    same form on the even unknowns, :math:`b'_i = b_i - \alpha_i e_{i-1} - \beta_i e_i`,
+    :math:`e'_i = \beta_i e_{i+1}`, :math:`d'_i = d_i + \alpha_i d_{i-1} + \beta_i d_{i+1}`; the odd
+    unknowns follow from their own equations. Stable for diagonally dominant systems (here
+    :math:`b_i = \rho_i + e_{i-1} + e_i`, :math:`e \ge 0`); about 15 array operations of full size in
+    all. An odd remainder is solved directly (n = 2^k m costs an m x m solve per line).
     """
     n = b.shape[0]
     if n % 2:
-        return _dense_periodic(a, b, c, d)
-    ae, be, ce, de = a[0::2], b[0::2], c[0::2], d[0::2]
-    ao, bo, co, do = a[1::2], b[1::2], c[1::2], d[1::2]
-    ao_m, bo_m, co_m, do_m = (_prev(v) for v in (ao, bo, co, do))  # odd equation i-1 of even i
-    alpha, beta = -ae / bo_m, -ce / bo
-    xe = solve_periodic_tridiagonal(alpha * ao_m, be + alpha * co_m + beta * ao, beta * co,
-                                    de + alpha * do_m + beta * do)
-    xo = (do - ao * xe - co * _next(xe)) / bo
+        return _dense_periodic(b, e, d)
+    be, ee, de = b[0::2], e[0::2], d[0::2]
+    bo, eo, do = b[1::2], e[1::2], d[1::2]
+    eo_m, do_m = _prev(eo), _prev(do)  # e_{i-1}, d_{i-1} of even i
+    alpha, beta = eo_m / _prev(bo), ee / bo
+    xe = solve_periodic_tridiagonal(be - alpha * eo_m - beta * ee, beta * eo, de + alpha * do_m + beta * do)
     x = np.empty_like(d)
-    x[0::2], x[1::2] = xe, xo
+    x[0::2] = xe
+    x[1::2] = (do + ee * xe + eo * _next(xe)) / bo
     return x
 
 
@@ -97,9 +99,8 @@ def viscous_sweep(u: np.ndarray, axis: int, dt: np.ndarray, dx: float, eta: floa
     rho = rho[:, None]
     mus = np.array([4.0 * eta / 3.0 + zeta if c == axis else eta for c in range(nv)], dtype=u.dtype)
     w = mus.reshape((nv,) + (1,) * (rho.ndim - 2)) * (0.5 * (rho + _next(rho)))  # mu_c rho_{i+1/2}
-    upper = (-theta / (dx * dx)) * dt * w
-    lower = _prev(upper)
-    vbar = solve_periodic_tridiagonal(lower, rho - upper - lower, upper, mom)
+    e = (theta / (dx * dx)) * dt * w
+    vbar = solve_periodic_tridiagonal(rho + e + _prev(e), e, mom)
     nxt = _next(vbar)
     flux = w * (nxt - vbar) / dx  # F_{i+1/2}
     energy_flux = (flux * (vbar + nxt)).sum(axis=1) * 0.5
