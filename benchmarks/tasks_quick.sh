@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Every PDEBench task of the ORCA protocol end to end in the quick profile from generated data (issue 3's
+# acceptance run): generate the data (timed), run the cross-modal recipe `orca` and the FNO baseline,
+# then a table of data generation time, run wall time, status and test nRMSE per task and method.
+#   bash benchmarks/tasks_quick.sh [WORK_DIR]    (default: ./tasks-quick; data, results and log go there)
+# Re-running resumes: generated files are reused and finished runs are skipped.
+set -euo pipefail
+WORK=${1:-tasks-quick}
+mkdir -p "$WORK"
+export XBENCH_DATA="$WORK/data"
+TASKS="pdebench-advection pdebench-burgers pdebench-burgers-nu0.001 pdebench-diff-react pdebench-diff-sorp
+pdebench-cfd1d pdebench-darcy pdebench-shallow-water pdebench-diff-react-2d pdebench-diff-react-2d-uv pdebench-cfd2d"
+start=$(date +%s)
+: > "$WORK/generate.tsv"
+for task in $TASKS; do
+  t0=$(date +%s.%N)
+  xbench data generate "$task"
+  printf '%s\t%.1f\n' "$task" "$(echo "$(date +%s.%N) - $t0" | bc)" >> "$WORK/generate.tsv"
+done
+for task in $TASKS; do
+  xbench run "$task" --method orca fno --seeds 0 --profile quick --results "$WORK/results" --no-progress || true
+done
+python - "$WORK" <<'PY'
+import sys
+import pandas as pd
+work = sys.argv[1]
+gen = pd.read_csv(f"{work}/generate.tsv", sep="\t", names=["task", "generate_s"]).set_index("task")
+s = pd.read_csv(f"{work}/results/pdebench/scores.csv")
+s = s[s.task.isin(gen.index) & (s.profile == "quick")]
+runs = s.drop_duplicates("run_key", keep="last")
+wall = runs.pivot_table(index="task", columns="method", values="wall_s", aggfunc="first")
+test = s[(s.split == "test") & (s.metric == "nrmse")].drop_duplicates("run_key", keep="last")
+score = test.pivot_table(index="task", columns="method", values="value", aggfunc="first")
+t = gen.join(wall.add_suffix(" wall_s")).join(score.add_suffix(" nrmse")).round(4)
+t["failed"] = runs[runs.status != "ok"].groupby("task").size().reindex(t.index).fillna(0).astype(int)
+print("\nquick profile, generated data: generation time (s, quick-profile samples), run wall time (s), test nRMSE\n"
+      + t.to_string())
+PY
+echo "total wall time: $(( $(date +%s) - start )) s"
