@@ -2,7 +2,7 @@
 # Every PDEBench task of the ORCA protocol end to end in the quick profile from generated data (issue 3's
 # acceptance run): generate the data (timed), run the cross-modal recipe `orca` and the FNO baseline,
 # then a table of data generation time, run wall time, status and test nRMSE per task and method.
-#   bash benchmarks/tasks_quick.sh [WORK_DIR]    (default: ./tasks-quick; data, results and log go there)
+#   bash benchmarks/tasks_quick.sh [WORK_DIR]    (default: ./tasks-quick; data, results and generate.tsv go there)
 # Re-running resumes: generated files are reused and finished runs are skipped.
 set -euo pipefail
 WORK=${1:-tasks-quick}
@@ -15,7 +15,7 @@ start=$(date +%s)
 for task in $TASKS; do
   t0=$(date +%s.%N)
   xbench data generate "$task"
-  printf '%s\t%.1f\n' "$task" "$(echo "$(date +%s.%N) - $t0" | bc)" >> "$WORK/generate.tsv"
+  awk -v task="$task" -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%s\t%.1f\n", task, t1 - t0 }' >> "$WORK/generate.tsv"
 done
 for task in $TASKS; do
   xbench run "$task" --method orca fno --seeds 0 --profile quick --results "$WORK/results" --no-progress || true
