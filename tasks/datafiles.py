@@ -3,8 +3,10 @@
 The data root is ``--data-root``, else ``$XBENCH_DATA``, else ``<user cache>/xbench/data``. A real
 file is looked up at ``<root>/<spec.data.path>`` (the publisher's own download layout) and used when
 present (``data_source = "pdebench-file"``). Otherwise a task that xbench can generate gets its data
-from xbench's solvers, written in exactly the real layout under ``<root>/generated/<spec.data.path>``
-and reused by later runs (``data_source = "generated"``).
+from xbench's solvers, written in exactly the real layout under
+``<root>/generated/<generator version>/<spec.data.path>`` and reused by later runs (``data_source =
+"generated"``). The generator version is part of the path: a changed solver writes a new file and
+leaves the old one (and the results computed on it, which record its sha256) untouched.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def real_path(spec: TaskSpec, root: Path) -> Path:
 
 
 def generated_path(spec: TaskSpec, root: Path) -> Path:
-    return root / "generated" / spec.data.path
+    return root / "generated" / str(spec.generator_version) / spec.data.path
 
 
 def samples_needed(spec: TaskSpec, n_samples: int | None) -> int:

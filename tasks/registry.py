@@ -9,6 +9,7 @@ with directions, and per-profile hyper-parameters. Any change to data, split or 
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,17 @@ class TaskSpec:
     def can_generate(self) -> bool:
         return self.generator is not None
 
+    @property
+    def generator_version(self) -> str | None:
+        """``GENERATOR_VERSION`` of the generator's module; generated data is stored under it, so a
+        changed solver never reuses files written by an earlier one."""
+        if self.generator is None:
+            return None
+        module = sys.modules[self.generator.__module__]
+        if not hasattr(module, "GENERATOR_VERSION"):
+            raise AttributeError(f"generator module {module.__name__} of task {self.name} defines no GENERATOR_VERSION")
+        return str(module.GENERATOR_VERSION)
+
     def profile_overrides(self, profile: str) -> dict[str, Any]:
         return dict(self.profiles.get(profile, {}))
 
@@ -76,6 +88,7 @@ class TaskSpec:
             elif isinstance(v, DataFile):
                 v = dataclasses.asdict(v)
             out[f.name] = v
+        out["generator_version"] = self.generator_version
         return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -118,8 +119,6 @@ def test_head_patch_order():
 
 
 def test_missing_file_of_a_task_xbench_cannot_generate(tmp_path):
-    import dataclasses
-
     from xbench.errors import DataError
     from xbench.tasks.datafiles import locate
 
@@ -127,6 +126,24 @@ def test_missing_file_of_a_task_xbench_cannot_generate(tmp_path):
     with pytest.raises(DataError, match="cannot generate") as e:
         locate(spec, tmp_path, 40)
     assert str(tmp_path / spec.data.path) in str(e.value) and "--data-root" in str(e.value)
+
+
+def test_generated_data_is_stored_per_generator_version(tmp_path, monkeypatch):
+    """A changed solver (new GENERATOR_VERSION) writes a new file and never reuses or overwrites the old one."""
+    from xbench.tasks.datafiles import ensure_generated, generated_path
+    from xbench.tasks.pdebench import generate
+
+    spec = get_task("pdebench-advection")
+    small = dict(spec.generator_params, n_frames=3, nx=64, t_final=0.02)
+    spec = dataclasses.replace(spec, generator_params=small)
+    old = ensure_generated(spec, tmp_path, 4, progress=False)
+    assert old == tmp_path / "generated" / generate.GENERATOR_VERSION / spec.data.path
+    stamp = old.stat().st_mtime_ns
+    assert ensure_generated(spec, tmp_path, 4, progress=False) == old and old.stat().st_mtime_ns == stamp
+    monkeypatch.setattr(generate, "GENERATOR_VERSION", "xbench-fv1d-test")
+    new = ensure_generated(spec, tmp_path, 4, progress=False)
+    assert new == generated_path(spec, tmp_path) != old and "xbench-fv1d-test" in new.parts
+    assert new.exists() and old.stat().st_mtime_ns == stamp
 
 
 def test_random_backbone_has_the_architecture_without_the_weights(tiny_backbone):

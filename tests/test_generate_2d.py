@@ -78,8 +78,10 @@ def test_swe_mass_conservation_and_dihedral_symmetry():
     assert np.abs(h[:, :, [0, -1], :] - 1.0).max() < 1e-6 and np.abs(h[:, :, :, [0, -1]] - 1.0).max() < 1e-6
     mass = h.astype(np.float64).sum(axis=(2, 3))
     assert np.abs(mass / mass[:, :1] - 1).max() < 1e-6  # float32 output; the float64 state conserves exactly
-    for sym in (h[..., ::-1, :], h[..., :, ::-1], h.transpose(0, 1, 3, 2)):
-        assert np.array_equal(h, sym)
+    for mirror in (h[..., ::-1, :], h[..., :, ::-1]):
+        assert np.array_equal(h, mirror)
+    gap = h[:, 1:] - h[:, 1:].transpose(0, 1, 3, 2)  # x/y sweep order alternates: splitting error at the front
+    assert 0 < np.linalg.norm(gap) / np.linalg.norm(h[:, 1:]) < 1e-2 and np.abs(gap).max() < 0.1
     assert h[:, -1].max() < 2.0 and h[:, -1].min() > 0.2 and np.isfinite(h).all()
 
 
@@ -97,7 +99,9 @@ def test_swe_lake_at_rest_stays_at_rest():
     q[:, 0] = 1.3
     h = swe.solve_swe(q, dx, dx, np.array([0.0, 0.2, 0.5]), dtype=np.float64)
     assert np.abs(h - 1.3).max() < 1e-6
-    assert np.abs(swe.swe_rhs(q, dx, dx)).max() < 1e-14
+    for axis in (0, 1):
+        swe.sweep(q, axis, 0.2)
+    assert np.abs(q[:, 0] - 1.3).max() < 1e-15 and np.abs(q[:, 1:]).max() < 1e-15
 
 
 # ---------------------------------------------------------------- FitzHugh-Nagumo
@@ -170,8 +174,12 @@ def test_group_file_round_trip(tmp_path, which):
         assert np.isclose(g["grid/t"][-1], t_end) and g["grid/x"].shape == (shape[2],)
         assert "sim" in json.loads(g.attrs["config"])
         first = f["0000"]["data"][:]
+        radii = [f[k].attrs.get("dam_radius") for k in sorted(f.keys())]
     if which == "swe":
         assert set(np.unique(first[0])) == {1.0, 2.0} and first[-1].max() < 2.0
+        assert radii[:2] == list(np.random.default_rng([0, 0]).uniform(0.3, 0.7, 2))  # chunk 0 of seed 0
+        xc = -2.5 + (np.arange(16) + 0.5) * 5 / 16
+        assert np.array_equal(first[0, ..., 0], swe.dam_break_initial(radii[:1], xc, xc)[0, 0])
     else:  # channels (u, v), axes [t, y, x, c]: frame 0 is the N(0, 1) draw of chunk 0, sample 0
         w0 = np.random.default_rng([0, 0]).standard_normal((2, 2, 8, 8))
         assert np.allclose(first[0], np.moveaxis(w0[0], 0, -1))

@@ -312,7 +312,9 @@ def write_chunked(path: str | Path, layout: str, n_samples: int, make_chunk: Cal
     The file is built as ``<path>.partial`` with the attribute ``n_done`` updated after each chunk; a run
     with the same settings resumes from it, and the file gets its final name only when complete. ``static``
     (coordinates) goes on the root, or into every group for ``pdebench-groups``; ``attrs`` go on the root
-    and ``attrs["config"]`` also on every group. Group data use lzf compression, as PDEBench's files.
+    and ``attrs["config"]`` also on every group. For ``pdebench-groups``, entries of the chunk named
+    ``@NAME`` (one number per sample) become the attribute NAME of each sample's group (e.g. the
+    sample's own parameter). Group data use lzf compression, as PDEBench's files.
     """
     if layout not in _INSPECT:
         raise unknown_name("writable data layout", layout, _INSPECT)
@@ -328,7 +330,12 @@ def write_chunked(path: str | Path, layout: str, n_samples: int, make_chunk: Cal
     with tqdm(total=n_samples, initial=start, desc=path.name, unit="sample", disable=not progress) as bar:
         for s in range(start, n_samples, chunk):
             count = min(chunk, n_samples - s)
-            block = {k: np.asarray(v, dtype=np.float32) for k, v in make_chunk(s // chunk, count).items()}
+            made = make_chunk(s // chunk, count)
+            per_sample = {k[1:]: np.asarray(v, dtype=np.float64) for k, v in made.items() if k.startswith("@")}
+            block = {k: np.asarray(v, dtype=np.float32) for k, v in made.items() if not k.startswith("@")}
+            if per_sample and (layout != "pdebench-groups" or any(v.shape != (count,) for v in per_sample.values())):
+                raise ValueError(f"per-sample attributes {sorted(per_sample)} need layout pdebench-groups and one "
+                                 f"number per sample ({count}), got layout {layout}")
             _check_chunk(layout, block, count, s)
             with h5py.File(partial, "w" if s == 0 else "r+") as f:
                 if s == 0:
@@ -351,6 +358,8 @@ def write_chunked(path: str | Path, layout: str, n_samples: int, make_chunk: Cal
                             g.create_dataset(k, data=v)
                         if "config" in attrs:
                             g.attrs["config"] = attrs["config"]
+                        for k, v in per_sample.items():
+                            g.attrs[k] = v[i]
                 else:
                     for k, v in block.items():
                         f[k][s:s + count] = v

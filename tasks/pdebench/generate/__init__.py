@@ -23,7 +23,7 @@ from xbench.tasks.pdebench.generate.writer import write_tensor_1d
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "xbench-fv1d-3"
+GENERATOR_VERSION = "xbench-fv1d-4"
 
 
 def generate_1d(path: str | Path, pde: str, n_samples: int, *, nu: float | None = None,
