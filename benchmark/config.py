@@ -26,8 +26,11 @@ class TrainConfig:
     lr: float = 3e-4
     weight_decay: float = 1e-5
     momentum: float = 0.9  # sgd only
+    schedule: str = "warmup-linear"  # warmup-linear (ORCA's WarmupLR) | step (PDEBench's StepLR)
     warmup_epochs: float = 1.0  # ORCA's WarmupLR: linear warm-up, then linear decay to 0 at decay_epochs
     decay_epochs: float | None = None  # None: decay to 0 at the last epoch
+    step_epochs: float = 100.0  # schedule=step: multiply the lr by step_gamma every step_epochs (PDEBench: 100)
+    step_gamma: float = 0.5  # schedule=step: PDEBench's scheduler_gamma
     clip: float | None = 1.0  # gradient-norm clip (None = off)
     target_seq_len: int = 32  # embedder tokens at most (ORCA's stack_num rule picks the patch size)
     align_steps: int = 12  # alignment optimizer steps (ORCA: 60, one per "embedder epoch")
@@ -70,6 +73,9 @@ class TrainConfig:
             "weight_decay": self.weight_decay >= 0,
             "warmup_epochs": self.warmup_epochs >= 0,
             "decay_epochs": self.lr_decay_epochs >= self.warmup_epochs,
+            "schedule": self.schedule in ("warmup-linear", "step"),
+            "step_epochs": self.step_epochs > 0,
+            "step_gamma": 0 < self.step_gamma <= 1,
             "target_seq_len": self.target_seq_len >= 1,
             "align_steps": self.align_steps >= 0,
             "align_maxsamples": self.align_maxsamples >= 2,
@@ -105,6 +111,7 @@ class TrainConfig:
                 f"bad value {k}={getattr(self, k)!r}"
                 + (" (decay_epochs, default epochs, must be at least warmup_epochs)" if k == "decay_epochs" else "")
                 + (" (choose adam, adamw or sgd)" if k == "optimizer" else "")
+                + (" (choose warmup-linear or step)" if k == "schedule" else "")
                 + ". Fix it in --set or the profile."
             )
 

@@ -62,6 +62,19 @@ def warmup_decay(warmup_steps: int, decay_steps: int):
     return factor
 
 
+def step_decay(period_steps: int, gamma: float):
+    """PDEBench's StepLR multiplier (as optimizer steps): gamma ** (s // period)."""
+    period = max(1, period_steps)
+    return lambda s: gamma ** (s // period)
+
+
+def lr_factor(cfg, steps_per_epoch: int):
+    """The fit's learning-rate multiplier per optimizer step for ``cfg.schedule``."""
+    if cfg.schedule == "step":
+        return step_decay(round(cfg.step_epochs * steps_per_epoch), cfg.step_gamma)
+    return warmup_decay(round(cfg.warmup_epochs * steps_per_epoch), round(cfg.lr_decay_epochs * steps_per_epoch))
+
+
 class FitTerm(Protocol):
     """Replaces a fit's batch loss: returns the loss to minimise and named parts to log (epoch means)."""
 
@@ -211,8 +224,7 @@ class Trainer:
         steps_per_epoch = math.ceil(n / cfg.batch_size)
         params = [*self.model.parameters(), *(term.parameters() if term is not None else ())]
         opt = make_optimizer(params, cfg, cfg.lr)
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, warmup_decay(round(cfg.warmup_epochs * steps_per_epoch), round(cfg.lr_decay_epochs * steps_per_epoch)))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor(cfg, steps_per_epoch))
         better = (lambda a, b: a > b) if self.main.higher_is_better else (lambda a, b: a < b)
         best, best_state, best_epoch, step = None, None, -1, 0
         target = f"loss_{self.spec.loss}"

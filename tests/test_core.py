@@ -60,6 +60,17 @@ def test_config_resolution_and_bad_values():
         parse_overrides(["lr=fast"])
     with pytest.raises(ConfigError, match="quick"):
         resolve("quik", {}, {}, {})
+    with pytest.raises(ConfigError, match="warmup-linear or step"):
+        TrainConfig(schedule="cosine")
+
+
+def test_lr_schedules_per_optimizer_step():
+    from xbench.train import lr_factor
+
+    warm = lr_factor(TrainConfig(epochs=4, warmup_epochs=1), steps_per_epoch=10)
+    assert [warm(s) for s in (0, 9, 10, 25, 40)] == [0.1, 1.0, 1.0, 0.5, 0.0]
+    step = lr_factor(TrainConfig(schedule="step", step_epochs=2, step_gamma=0.5), steps_per_epoch=10)
+    assert [step(s) for s in (0, 19, 20, 39, 40, 65)] == [1.0, 1.0, 0.5, 0.5, 0.25, 0.125]  # PDEBench's StepLR
 
 
 def test_normalizer_round_trip():

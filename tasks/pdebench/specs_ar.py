@@ -60,9 +60,9 @@ def register_autoregressive(parent: TaskSpec, initial_step: int, t_train: int, s
     full = [n * parent.protocol.get("spatial_stride", 1) for n in parent.input_shape[1:]]
     spatial = tuple(n // spatial_stride for n in full)
     paper = {"n_samples": None, "epochs": 500, "batch_size": batch, "optimizer": "adam", "lr": 1e-3,
-             "weight_decay": 1e-4, "warmup_epochs": 0, "clip": None}
+             "weight_decay": 1e-4, "schedule": "step", "step_epochs": 100, "step_gamma": 0.5, "clip": None}
     return register_task(dataclasses.replace(
-        parent, name=f"{parent.name}-ar", version=1,
+        parent, name=f"{parent.name}-ar", version=2,  # v2: the paper profile uses PDEBench's StepLR(100, 0.5)
         description=f"{parent.description.split(':')[0]}: PDEBench's autoregressive protocol "
                     f"({initial_step} frames in, roll-out to the last frame)",
         input_shape=(channels * initial_step, *spatial), output_shape=(channels, *spatial), loss="mse",
