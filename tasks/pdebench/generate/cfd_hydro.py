@@ -71,7 +71,11 @@ def shift(a: np.ndarray, axis: int, k: int) -> np.ndarray:
 def mc_half_slopes(w: np.ndarray, axis: int) -> np.ndarray:
     """Half the MC-limited slopes of ``w`` along ``axis`` (periodic)."""
     right = shift(w, axis, 1) - w
-    left = shift(right, axis, -1)
+    return mc_half(shift(right, axis, -1), right)
+
+
+def mc_half(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Half the MC-limited slope from a cell's left and right differences: minmod(l, r, (l + r) / 4)."""
     mean = (left + right) * 0.25
     lo = np.minimum(np.minimum(left, right), mean)
     np.maximum(lo, 0.0, out=lo)

@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xbench.tasks.pdebench.generate.cfd_hydro import mc_half
 from xbench.tasks.pdebench.layouts import write_chunked
 
 log = logging.getLogger(__name__)
@@ -59,14 +60,7 @@ CFL = 0.9  # PyClaw's cfl_desired, per sweep
 def _half_slopes(d: np.ndarray, axis: int) -> np.ndarray:
     """Half the MC-limited slopes of cells 1..n-2 along ``axis`` from the differences ``d`` of n cells."""
     n = d.shape[axis]
-    left, right = d.take(range(n - 1), axis=axis), d.take(range(1, n), axis=axis)
-    mean = (left + right) * 0.25
-    lo = np.minimum(np.minimum(left, right), mean)
-    np.maximum(lo, 0.0, out=lo)
-    hi = np.maximum(np.maximum(left, right), mean)
-    np.minimum(hi, 0.0, out=hi)
-    lo += hi
-    return lo
+    return mc_half(d.take(range(n - 1), axis=axis), d.take(range(1, n), axis=axis))
 
 
 def hllc_flux(left: np.ndarray, right: np.ndarray, g: float) -> np.ndarray:
