@@ -77,6 +77,22 @@ def test_rollout_keeps_context_and_feeds_predictions_back():
         assert torch.allclose(out[..., t], traj[..., 1] + (t - 1))
 
 
+def test_recomputed_rollout_has_the_same_values_and_gradients():
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.GELU(), nn.Conv2d(8, 1, 3, padding=1))
+    model = lambda batch: {"y": net(batch["x"])}  # noqa: E731
+    traj = torch.randn(2, 1, 6, 6, 9)
+    grads, losses = [], []
+    for recompute in (False, True):
+        net.zero_grad()
+        loss = rollout(model, traj, 3, 9, recompute=recompute).square().mean()
+        loss.backward()
+        losses.append(loss.detach())
+        grads.append(torch.cat([p.grad.flatten() for p in net.parameters()]))
+    assert torch.equal(losses[0], losses[1]) and torch.allclose(grads[0], grads[1], rtol=1e-5, atol=1e-7)
+    assert grads[0].abs().sum() > 0
+
+
 def test_frame_metrics_average_over_frames():
     y = torch.rand(4, 1, 16, 3) + 1
     p = y.clone()
