@@ -5,7 +5,10 @@ Per results folder (``<results>/<family>/``):
 - ``scores.csv``: one row per number (long format), see :data:`SCORE_COLUMNS`;
 - ``curves.csv``: run_key, phase, epoch, step, split, quantity, value;
 - ``runs/<run_key>.json``: the resolved config, versions, data checksum, status and error text,
-  with earlier attempts of the same key kept under ``previous_attempts``.
+  with earlier attempts of the same key kept under ``previous_attempts``;
+- ``runs/<run_key>.started.json``: present while a run is in progress. A run killed from outside
+  (out of memory, a cluster's time limit) cannot record itself; its marker stays, ``xbench report``
+  lists it, and the next attempt of the key records it under ``unfinished_attempts``.
 
 Rows are appended under a file lock, each batch in one ``write`` on a file opened for appending,
 and never rewritten. A run whose key already finished (status ``ok``) is skipped, so a killed sweep
@@ -19,6 +22,7 @@ import hashlib
 import io
 import json
 import os
+import socket
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -67,6 +71,36 @@ class ResultStore:
         rec = self.record(key)
         return rec is not None and rec.get("status") == "ok"
 
+    def mark_started(self, key: str, info: dict[str, Any]) -> None:
+        """Leave the in-progress marker of ``key`` (see the module docstring)."""
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            earlier = self._marker(key)
+            unfinished = []
+            if earlier is not None:
+                unfinished = earlier.pop("unfinished_attempts", []) + [earlier]
+            marker = {"run_key": key, **info, "started_at": utc_now(), "host": socket.gethostname(),
+                      "pid": os.getpid(), "unfinished_attempts": unfinished}
+            tmp = self.runs_dir / f".{key}.started.json.tmp"
+            tmp.write_text(json.dumps(marker, indent=2, sort_keys=True, default=str))
+            tmp.replace(self.runs_dir / f"{key}.started.json")
+
+    def _marker(self, key: str) -> dict[str, Any] | None:
+        try:
+            return json.loads((self.runs_dir / f"{key}.started.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def unfinished(self) -> list[dict[str, Any]]:
+        """Markers of runs started and not (yet) recorded: in progress elsewhere, or killed."""
+        out = []
+        for path in sorted(self.runs_dir.glob("*.started.json")):
+            try:
+                out.append(json.loads(path.read_text()))
+            except ValueError:
+                out.append({"run_key": path.name.split(".")[0], "error": "unreadable marker"})
+        return out
+
     def _append(self, path: Path, columns: tuple[str, ...], rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)
         if not rows:
@@ -100,11 +134,15 @@ class ResultStore:
             previous = self.record(key)
             if previous is not None:
                 record = {**record, "previous_attempts": previous.pop("previous_attempts", []) + [previous]}
+            marker = self._marker(key)
+            if marker is not None and marker.get("unfinished_attempts"):
+                record = {**record, "unfinished_attempts": marker["unfinished_attempts"]}
             self._append(self.curves_path, CURVE_COLUMNS, ({"run_key": key, **c} for c in curves))
             self._append(self.scores_path, SCORE_COLUMNS, scores)
             tmp = self.runs_dir / f".{key}.json.tmp"
             tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=str))
             tmp.replace(self.runs_dir / f"{key}.json")
+            (self.runs_dir / f"{key}.started.json").unlink(missing_ok=True)
 
     def load_scores(self):
         import pandas as pd

@@ -135,6 +135,7 @@ def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch
     if store.finished(p.key):
         return Outcome(p, "skipped")
     run, cfg, spec = p.run, p.run.config, p.spec
+    store.mark_started(p.key, {"task": spec.name, "method": run.method, "seed": run.seed, "profile": run.profile})
     t0, status, error, tb, metrics, trainer = time.time(), "ok", "", "", {}, None
     with PeakMemory(device) as mem:
         try:

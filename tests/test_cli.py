@@ -52,6 +52,13 @@ def test_end_to_end_tiny(burgers_root, tiny_backbone, tmp_path, capsys):
     code, out, _ = run(args, capsys)
     assert code == 0 and out.count("already finished, skipped") == 3
     assert (res / "pdebench/scores.csv").read_text() == before
+    assert not list((res / "pdebench/runs").glob("*.started.json"))  # every finished run removed its marker
+    # a run killed from outside leaves its marker, and the report names it
+    from xbench.results import ResultStore
+
+    ResultStore(res / "pdebench").mark_started("deadbeef", {"task": "pdebench-burgers", "method": "orca", "seed": 7})
+    code, out, _ = run(["report", "--results", str(res), "--out", str(tmp_path / "rep")], capsys)
+    assert code == 0 and "deadbeef" in out and "killed" in out and "seed 7" in out
 
 
 def test_nan_loss_is_recorded_as_failed(burgers_root, tiny_backbone, tmp_path, capsys):
