@@ -35,6 +35,8 @@ gen = pd.read_csv(f"{work}/generate.tsv", sep="\t", names=["task", "generate_s"]
 gen = gen.reindex([*gen.index, *sys.argv[2:]])  # '-ar' variants read their parent's file
 s = pd.read_csv(f"{work}/results/pdebench/scores.csv")
 s = s[s.task.isin(gen.index) & (s.profile == "quick")]
+latest = s.drop_duplicates("run_key", keep="last").drop_duplicates(["task", "method"], keep="last")["run_key"]
+s = s[s.run_key.isin(latest)]  # the newest run per task and method (rows are appended in time order)
 runs = s.drop_duplicates("run_key", keep="last")
 wall = runs.pivot_table(index="task", columns="method", values="wall_s", aggfunc="first")
 test = s[(s.split == "test") & (s.metric == "nrmse")].drop_duplicates("run_key", keep="last")
