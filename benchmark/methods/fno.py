@@ -4,7 +4,7 @@ Li et al., ICLR 2021, as PDEBench trains it (Takamoto et al., NeurIPS 2022 D&B; 
 4 Fourier layers, 12 modes, width 20, GELU, padding 2, fc 128, grid coordinates appended to the input
 (:mod:`xbench.models.fno`). PDEBench's optimiser (Adam, lr 1e-3, weight decay 1e-4); the loss,
 schedule, epochs, batch size and checkpoint selection on val are the harness's, as for every method
-(PDEBench's own StepLR(100, 0.5) over 500 epochs: ``--set schedule=step epochs=500``).
+(PDEBench's own StepLR(100, 0.5) over 500 epochs: ``--set schedule=step --set epochs=500``).
 """
 
 from xbench.methods import MethodSpec, Phase, register_method

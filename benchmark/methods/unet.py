@@ -4,7 +4,7 @@ Ronneberger et al., MICCAI 2015, in PDEBench's variant (Takamoto et al., NeurIPS
 features, four levels, conv-BatchNorm-tanh blocks (:mod:`xbench.models.unet`). PDEBench's optimiser
 (Adam, lr 1e-3, weight decay 1e-4); loss, schedule, epochs, batch size and checkpoint selection on
 val are the harness's (PDEBench's own StepLR(100, 0.5) over 500 epochs: ``--set schedule=step
-epochs=500``). This is PDEBench's one-step U-Net on the single-step protocol; its
+--set epochs=500``). This is PDEBench's one-step U-Net on the single-step protocol; its
 autoregressive variants belong to the autoregressive tasks.
 """
 
