@@ -17,9 +17,9 @@ output frames, so a roll-out in normalised space is exact. Checkpoints are selec
 validation roll-out; test is used once, at the end.
 
 Memory: backpropagating through a roll-out keeps every step's activations; for 2D fields (e.g. 91
-steps of an FNO at 128^2, batch 16: about 30 GB) the training roll-out recomputes each step's
-activations in the backward pass instead (``torch.utils.checkpoint``; same gradients, about a third
-more compute, memory of the step inputs plus one step). A BatchNorm layer then updates its running
+steps of an FNO at 128^2, batch 16: over 24 GB) the training roll-out recomputes each step's
+activations in the backward pass instead (``torch.utils.checkpoint``; same gradients, one more
+forward pass per step, memory of the step inputs plus one step: 3.1 GB there). A BatchNorm layer then updates its running
 statistics twice per step, with the same batch statistics.
 """
 

@@ -268,17 +268,17 @@ def _cmd_report(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     tables = []
     for fam in families:
-        t = leaderboard(ResultStore(results / fam).load_scores())
+        store = ResultStore(results / fam)
+        t = leaderboard(store.load_scores())
         t.insert(0, "family", fam)
         tables.append(t)
         print(f"{fam}\n{format_table(t)}\n")
-    import pandas as pd
-
-    for fam in families:
-        for m in ResultStore(results / fam).unfinished():
+        for m in store.unfinished():
             print(f"warning: {fam} run {m.get('run_key')} ({m.get('task')}, {m.get('method')}, seed {m.get('seed')}) "
                   f"started {m.get('started_at')} on {m.get('host')} (pid {m.get('pid')}) and has no record: still "
                   "running, or killed (out of memory? time limit?). Run the same command again to retry it.")
+    import pandas as pd
+
     allt = pd.concat(tables, ignore_index=True)
     allt.to_csv(out / "leaderboard.csv", index=False)
     (out / "leaderboard.md").write_text(format_table(allt) + "\n")

@@ -50,6 +50,21 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``; None if the file is missing or not valid JSON (a torn write)."""
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _write_json(path: Path, obj: dict[str, Any]) -> None:
+    """Write ``obj`` to ``path`` atomically (a temporary file in the same folder, then a rename)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str))
+    tmp.replace(path)
+
+
 class ResultStore:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
@@ -59,13 +74,7 @@ class ResultStore:
         self._lock = FileLock(str(self.folder / ".lock"))
 
     def record(self, key: str) -> dict[str, Any] | None:
-        path = self.runs_dir / f"{key}.json"
-        if not path.exists():
-            return None
-        try:
-            return json.loads(path.read_text())
-        except ValueError:
-            return None
+        return _read_json(self.runs_dir / f"{key}.json")
 
     def finished(self, key: str) -> bool:
         rec = self.record(key)
@@ -79,27 +88,17 @@ class ResultStore:
             unfinished = []
             if earlier is not None:
                 unfinished = earlier.pop("unfinished_attempts", []) + [earlier]
-            marker = {"run_key": key, **info, "started_at": utc_now(), "host": socket.gethostname(),
-                      "pid": os.getpid(), "unfinished_attempts": unfinished}
-            tmp = self.runs_dir / f".{key}.started.json.tmp"
-            tmp.write_text(json.dumps(marker, indent=2, sort_keys=True, default=str))
-            tmp.replace(self.runs_dir / f"{key}.started.json")
+            _write_json(self.runs_dir / f"{key}.started.json",
+                        {"run_key": key, **info, "started_at": utc_now(), "host": socket.gethostname(),
+                         "pid": os.getpid(), "unfinished_attempts": unfinished})
 
     def _marker(self, key: str) -> dict[str, Any] | None:
-        try:
-            return json.loads((self.runs_dir / f"{key}.started.json").read_text())
-        except (OSError, ValueError):
-            return None
+        return _read_json(self.runs_dir / f"{key}.started.json")
 
     def unfinished(self) -> list[dict[str, Any]]:
         """Markers of runs started and not (yet) recorded: in progress elsewhere, or killed."""
-        out = []
-        for path in sorted(self.runs_dir.glob("*.started.json")):
-            try:
-                out.append(json.loads(path.read_text()))
-            except ValueError:
-                out.append({"run_key": path.name.split(".")[0], "error": "unreadable marker"})
-        return out
+        return [_read_json(path) or {"run_key": path.name.split(".")[0], "error": "unreadable marker"}
+                for path in sorted(self.runs_dir.glob("*.started.json"))]
 
     def _append(self, path: Path, columns: tuple[str, ...], rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)
@@ -139,9 +138,7 @@ class ResultStore:
                 record = {**record, "unfinished_attempts": marker["unfinished_attempts"]}
             self._append(self.curves_path, CURVE_COLUMNS, ({"run_key": key, **c} for c in curves))
             self._append(self.scores_path, SCORE_COLUMNS, scores)
-            tmp = self.runs_dir / f".{key}.json.tmp"
-            tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=str))
-            tmp.replace(self.runs_dir / f"{key}.json")
+            _write_json(self.runs_dir / f"{key}.json", record)
             (self.runs_dir / f"{key}.started.json").unlink(missing_ok=True)
 
     def load_scores(self):
