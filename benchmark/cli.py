@@ -31,9 +31,10 @@ examples:
   xbench run pdebench-advection --protocol autoregressive --method fno unet   # PDEBench's roll-out protocol
   XBENCH_DATA=/data/pdebench xbench run pdebench-burgers   # uses a real PDEBench file when present
 
-Finished runs (same run key) are skipped, so re-running a command resumes it. Results go to
+Finished runs (same run key) are skipped, so re-running a command resumes it; runs that another
+live process holds (a parallel job on the same results folder) are left to it. Results go to
 RESULTS/<family>/{scores.csv,curves.csv,runs/<key>.json}. Exit status: 0 all ok, 1 a run failed,
-2 bad input.
+2 bad input (checked before anything runs).
 """
 
 
@@ -57,7 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     p = argparse.ArgumentParser(prog="xbench", description="Benchmark cross-modal fine-tuning methods.",
                                 epilog=EPILOG_MAIN, formatter_class=fmt)
+    import xbench
+
     p.add_argument("-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)")
+    p.add_argument("--version", action="version", version=f"xbench {xbench.__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     r = sub.add_parser("run", help="run methods on tasks and print the ranked comparison",
@@ -79,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting; keys: " + ", ".join(FIELDS))
     r.add_argument("--data-root", default=None, help="data folder (default: $XBENCH_DATA or the user cache)")
+    r.add_argument("--allow-unverified-data", action="store_true",
+                   help="use a real file whose MD5 does not match PDEBench's manifest (rows record "
+                        "data_source=pdebench-file-unverified)")
     r.add_argument("--results", default="results", help="results folder (default: ./results)")
     r.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -103,7 +110,8 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="print and write the leaderboard (and bound-vs-test table) from result CSVs")
     rep.add_argument("--results", default="results", help="results folder (default: ./results)")
-    rep.add_argument("--out", default="reports", help="where to write leaderboard.{md,csv} (default: ./reports)")
+    rep.add_argument("--out", default=None,
+                     help="where to write leaderboard.{md,csv} and bound.md (default: the results folder)")
     return p
 
 
@@ -120,16 +128,19 @@ def _autoregressive_variant(task: str) -> str:
 
 
 def _cmd_run(args) -> int:
+    from xbench import checks
     from xbench.config import parse_overrides, resolve
     from xbench.methods import get_method
     from xbench.provenance import sha256_file
     from xbench.report.leaderboard import format_table, leaderboard
-    from xbench.results import ResultStore
-    from xbench.runner import execute_run, plan, resolve_device
+    from xbench.results import ResultStore, check_results_folder
+    from xbench.runner import execute_run, plan
     from xbench.tasks.datafiles import data_root, load_task_data, locate
     from xbench.tasks.registry import get_task
 
-    device = resolve_device(args.device)
+    # every input is checked before any data is generated or any run starts
+    device = checks.device(args.device)
+    seeds = checks.seeds(args.seeds)
     profile = args.profile or ("paper" if device.type == "cuda" else "quick")
     overrides = parse_overrides(args.set)
     if args.align_loss is not None:
@@ -140,24 +151,28 @@ def _cmd_run(args) -> int:
             raise unknown_name("alignment loss", args.align_loss, ALIGNMENT_LOSSES)
     if args.protocol == "autoregressive":
         args.tasks = [_autoregressive_variant(t) for t in args.tasks]
-    root = data_root(args.data_root)
-    results = Path(args.results)
+    specs = [get_task(t) for t in args.tasks]
+    for spec in specs:
+        resolve(profile, spec.profile_overrides(profile), {}, overrides)
+    methods = [get_method(m) for m in args.method]
+    if any(m.model == "crossmodal" for m in methods):
+        checks.backbone(args.backbone)
+    root = checks.folder_or_absent(data_root(args.data_root), "--data-root")
+    results = checks.writable_dir(args.results, "--results")
+    check_results_folder(results, sorted({s.family for s in specs}))
+    progress = not args.no_progress
     files: dict = {}
 
     def data_sha256(spec, n_samples):
         if (spec.name, n_samples) not in files:
-            path, _ = locate(spec, root, n_samples, progress=not args.no_progress)
+            path, _ = locate(spec, root, n_samples, progress, args.allow_unverified_data)
             files[spec.name, n_samples] = sha256_file(path)
         return files[spec.name, n_samples]
 
-    for task in args.tasks:  # fail fast on names and settings before any data is generated
-        resolve(profile, get_task(task).profile_overrides(profile), {}, overrides)
-    for m in args.method:
-        get_method(m)
-    runs = plan(args.tasks, args.method, args.seeds, profile, args.backbone, args.align_loss, overrides, data_sha256)
+    runs = plan(args.tasks, args.method, seeds, profile, args.backbone, args.align_loss, overrides, data_sha256)
     print(f"xbench: {len(runs)} run(s), profile {profile}, device {device}, data root {root}, results {results}")
     data_cache: dict = {}
-    failed = 0
+    failed = busy = 0
     for n, p in enumerate(runs, 1):
         store = ResultStore(results / p.spec.family)
         head = f"[{n}/{len(runs)}] {p.spec.name} {p.run.method} seed {p.run.seed} ({p.key})"
@@ -167,14 +182,20 @@ def _cmd_run(args) -> int:
         dkey = (p.spec.name, p.run.config.n_samples)
         if dkey not in data_cache:
             t0 = time.time()
-            data_cache[dkey] = load_task_data(p.spec, root, p.run.config.n_samples, progress=not args.no_progress)
+            data_cache[dkey] = load_task_data(p.spec, root, p.run.config.n_samples, progress,
+                                              args.allow_unverified_data)
             d = data_cache[dkey]
             print(f"data: {p.spec.name} from {d.data_source} file {d.data_path} "
                   f"(splits {d.sizes()}, {time.time() - t0:.1f} s)")
         print(f"{head} ...", flush=True)
-        out = execute_run(p, data_cache[dkey], store, device, root / "cache" / "source", progress=not args.no_progress)
+        out = execute_run(p, data_cache[dkey], store, device, root / "cache" / "source", progress=progress)
         if out.status == "ok":
             print(f"{head}: ok, test {p.spec.main_metric} = {out.main_value:.4g} ({out.wall_s:.0f} s)")
+        elif out.status == "skipped":
+            print(f"{head}: finished by another process meanwhile, skipped")
+        elif out.status == "busy":
+            busy += 1
+            print(f"{head}: in progress in another live process, left to it")
         else:
             failed += 1
             print(f"{head}: FAILED ({out.error}); recorded with status=failed")
@@ -183,6 +204,9 @@ def _cmd_run(args) -> int:
         keys = {p.key for p in runs}
         table = leaderboard(scores[scores["run_key"].isin(keys)])
         print(f"\n{family} ({profile} profile, test split, main metric; lower rank is better)\n" + format_table(table))
+    if busy:
+        print(f"\n{busy} run(s) were in progress in other processes; run the command again after they end to "
+              "include them in this table.", file=sys.stderr)
     if failed:
         print(f"\n{failed} run(s) failed; see the 'error' field in the run records under {results}.", file=sys.stderr)
         return 1
@@ -223,13 +247,15 @@ def _cmd_ls(args) -> int:
 
 
 def _cmd_data(args) -> int:
+    from xbench import checks
     from xbench.config import resolve
+    from xbench.errors import ConfigError
     from xbench.provenance import sha256_file
-    from xbench.tasks.datafiles import LAYOUTS, data_root, ensure_generated, generated_path, real_path
+    from xbench.tasks.datafiles import LAYOUTS, data_root, ensure_generated, generated_files, real_path
     from xbench.tasks.registry import get_task
 
     spec = get_task(args.task)
-    root = data_root(args.data_root)
+    root = checks.folder_or_absent(data_root(args.data_root), "--data-root")
     if args.data_command == "verify":
         from xbench.tasks.pdebench.verify import verify
 
@@ -237,13 +263,16 @@ def _cmd_data(args) -> int:
         print(f"{spec.name}: {verdict.status}: {verdict.message}")
         return verdict.exit_code
     if args.data_command == "generate":
+        if args.n_samples is not None and args.n_samples < 1:
+            raise ConfigError(f"--n-samples must be a positive number, not {args.n_samples}.")
         n = args.n_samples or resolve("quick", spec.profile_overrides("quick"), {}, {}).n_samples
         t0 = time.time()
         path = ensure_generated(spec, root, n)
-        print(f"{spec.name}: {path} ({n} samples requested, {time.time() - t0:.1f} s)")
+        print(f"{spec.name}: {path} ({n} samples, {time.time() - t0:.1f} s)")
         return 0
     print(f"task {spec.name} v{spec.version}: {spec.description}")
-    for label, path in (("real file", real_path(spec, root)), ("generated", generated_path(spec, root))):
+    found = [("real file", real_path(spec, root))] + [("generated", p) for p in generated_files(spec, root)]
+    for label, path in found:
         if path.exists():
             meta = LAYOUTS[spec.data.layout](path)
             grid = "x".join(map(str, meta.spatial))
@@ -252,48 +281,58 @@ def _cmd_data(args) -> int:
                   f"attrs {meta.attrs}\n    sha256 {sha256_file(path)}")
         else:
             print(f"  {label}: {path} (absent)")
+    if len(found) == 1 and spec.can_generate:
+        print(f"  generated: none yet under {root / 'generated' / str(spec.generator_version)}")
     if spec.data.url:
         print(f"  download: {spec.data.url} -> place at {real_path(spec, root)}")
     return 0
 
 
 def _cmd_report(args) -> int:
+    import pandas as pd
+
+    from xbench import checks
+    from xbench.report.bound import bound_report
     from xbench.report.leaderboard import format_table, leaderboard
     from xbench.results import ResultStore
 
-    results, out = Path(args.results), Path(args.out)
+    results = Path(args.results)
     families = sorted(p.parent.name for p in results.glob("*/scores.csv"))
     if not families:
-        raise XbenchError(f"no results under {results} (expected {results}/<family>/scores.csv). Run `xbench run` first.")
-    out.mkdir(parents=True, exist_ok=True)
-    tables = []
-    for fam in families:
+        raise XbenchError(f"no results under {results} (expected {results}/<family>/scores.csv). Run `xbench run` "
+                          "first, or pass --results FOLDER.")
+    out = checks.writable_dir(args.out or results, "--out")
+    tables, sections, warnings = [], [], []
+    for fam in families:  # everything is read and checked before anything is written
         store = ResultStore(results / fam)
-        t = leaderboard(store.load_scores())
+        scores, curves = store.load_scores(), store.load_curves()
+        t = leaderboard(scores)
         t.insert(0, "family", fam)
-        tables.append(t)
-        print(f"{fam}\n{format_table(t)}\n")
-        for m in store.unfinished():
-            print(f"warning: {fam} run {m.get('run_key')} ({m.get('task')}, {m.get('method')}, seed {m.get('seed')}) "
-                  f"started {m.get('started_at')} on {m.get('host')} (pid {m.get('pid')}) and has no record: still "
-                  "running, or killed (out of memory? time limit?). Run the same command again to retry it.")
-    import pandas as pd
-
-    allt = pd.concat(tables, ignore_index=True)
-    allt.to_csv(out / "leaderboard.csv", index=False)
-    (out / "leaderboard.md").write_text(format_table(allt) + "\n")
-    print(f"wrote {out / 'leaderboard.md'} and {out / 'leaderboard.csv'}")
-    from xbench.report.bound import bound_report
-
-    sections = []
-    for fam in families:  # does the bound (xbench.theory) track the test error?
-        curves = results / fam / "curves.csv"
-        text = bound_report(ResultStore(results / fam).load_scores(), pd.read_csv(curves)) if curves.exists() else ""
+        tables.append((fam, t))
+        text = bound_report(scores, curves) if not curves.empty else ""  # does the bound track the test error?
         if text:
             sections.append(f"## {fam}\n\n{text}\n")
+        for m in store.unfinished():
+            warnings.append(f"warning: {fam} run {m.get('run_key')} ({m.get('task')}, {m.get('method')}, seed "
+                            f"{m.get('seed')}) started {m.get('started_at')} on {m.get('host')} (pid {m.get('pid')}) "
+                            "and has no record: still running, or killed (out of memory? time limit?). Run the "
+                            "same command again to retry it.")
+    if all(t.empty for _, t in tables):
+        raise XbenchError(f"the result files under {results} hold no rows yet. Run `xbench run` first.")
+    allt = pd.concat([t for _, t in tables], ignore_index=True)
+    allt.to_csv(out / "leaderboard.csv", index=False)
+    (out / "leaderboard.md").write_text(format_table(allt) + "\n")
+    written = [out / "leaderboard.md", out / "leaderboard.csv"]
     if sections:
         (out / "bound.md").write_text("\n".join(sections))
-        print("\n".join(sections) + f"\nwrote {out / 'bound.md'}")
+        written.append(out / "bound.md")
+    for w in warnings:
+        print(w, file=sys.stderr)
+    for fam, t in tables:
+        print(f"{fam}\n{format_table(t)}\n")
+    if sections:
+        print("\n".join(sections))
+    print("wrote " + ", ".join(map(str, written)))
     return 0
 
 
@@ -309,6 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("xbench: interrupted; finished runs are recorded, re-run the command to resume.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `xbench report | head`: the files are written; stop printing quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

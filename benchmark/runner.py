@@ -22,7 +22,6 @@ import torch
 import xbench
 from xbench.config import RunSpec, resolve
 from xbench.data import TaskData
-from xbench.errors import XbenchError
 from xbench.methods import MethodSpec, get_method
 from xbench.metrics import get_metric
 from xbench.models import build_baseline, build_model, count_parameters, load_backbone
@@ -47,7 +46,7 @@ class PlannedRun:
 @dataclass
 class Outcome:
     planned: PlannedRun
-    status: str  # ok | failed | skipped
+    status: str  # ok | failed | skipped (finished earlier) | busy (another live process runs it)
     main_value: float | None = None
     error: str = ""
     wall_s: float = 0.0
@@ -74,14 +73,6 @@ def plan(tasks: list[str], methods: list[str], seeds: list[int], profile: str, b
                               data_sha256(spec, cfg.n_samples), cfg)
                 out.append(PlannedRun(spec, method, run, run_key(run.as_dict())))
     return out
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise XbenchError("--device cuda was asked for, but torch sees no CUDA device (is this a CPU build of torch? See README).")
-    return torch.device(name)
 
 
 class PeakMemory:
@@ -131,11 +122,12 @@ def seed_everything(seed: int) -> None:
 
 def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch.device, cache_dir: Path,
                 progress: bool = False) -> Outcome:
-    """Run one planned run and record it (ok or failed). Never raises for a failure inside the run."""
-    if store.finished(p.key):
-        return Outcome(p, "skipped")
+    """Claim one planned run, run it and record it (ok or failed). Never raises for a failure inside
+    the run; a key that finished, or that a live process holds, is not run (``skipped`` / ``busy``)."""
     run, cfg, spec = p.run, p.run.config, p.spec
-    store.mark_started(p.key, {"task": spec.name, "method": run.method, "seed": run.seed, "profile": run.profile})
+    claim = store.claim(p.key, {"task": spec.name, "method": run.method, "seed": run.seed, "profile": run.profile})
+    if claim != "claimed":  # finished, or held by a live process (another job of the sweep)
+        return Outcome(p, "skipped" if claim == "finished" else "busy")
     t0, status, error, tb, metrics, trainer = time.time(), "ok", "", "", {}, None
     with PeakMemory(device) as mem:
         try:

@@ -11,6 +11,7 @@ with CPython (``pydoc_data.topics``): the text is tokenised with the body's toke
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -73,9 +74,12 @@ def source_reference(backbone: Backbone, n: int, window: int, n_classes: int, ca
     if cache.exists():
         try:
             blob = torch.load(cache, weights_only=True)
-            return blob["feats"], blob["labels"]
-        except (OSError, RuntimeError, KeyError):
-            log.warning("ignoring unreadable source cache %s", cache)
+            feats, labels = blob["feats"], blob["labels"]
+            if feats.shape[0] == n == labels.shape[0]:
+                return feats, labels
+            log.warning("source cache %s holds %d points, not %d; rebuilding it", cache, feats.shape[0], n)
+        except Exception as e:  # noqa: BLE001 - zero bytes, torn or foreign files: rebuilt below
+            log.warning("rebuilding the unreadable source cache %s (%s: %s)", cache, type(e).__name__, e)
     windows = source_windows(backbone, n, window)
     emb = backbone.embeddings
     feats = []
@@ -94,7 +98,7 @@ def source_reference(backbone: Backbone, n: int, window: int, n_classes: int, ca
             feats_t.numpy().astype(np.float64)).labels_
     labels_t = torch.as_tensor(labels, dtype=torch.long)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")  # concurrent runs never share a temporary
     torch.save({"feats": feats_t, "labels": labels_t}, tmp)
     tmp.replace(cache)
     log.info("source reference: %d windows of %d tokens, d=%d, %d classes -> %s", n, window,

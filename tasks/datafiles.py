@@ -1,20 +1,25 @@
 """Where task data lives, and how a task gets its file.
 
 The data root is ``--data-root``, else ``$XBENCH_DATA``, else ``<user cache>/xbench/data``. A real
-file is looked up at ``<root>/<spec.data.path>`` (the publisher's own download layout) and used when
-present (``data_source = "pdebench-file"``). Otherwise a task that xbench can generate gets its data
-from xbench's solvers, written in exactly the real layout under
-``<root>/generated/<generator version>/<spec.data.path>`` and reused by later runs (``data_source =
-"generated"``). The generator version is part of the path: a changed solver writes a new file and
-leaves the old one (and the results computed on it, which record its sha256) untouched.
+file is looked up at ``<root>/<spec.data.path>`` (the publisher's own download layout); on first use
+its MD5 is checked against PDEBench's manifest, and it is used when it matches (``data_source =
+"pdebench-file"``) or when the user overrides a mismatch (``"pdebench-file-unverified"``). Otherwise
+a task that xbench can generate gets its data from xbench's solvers, written in exactly the real
+layout under ``<root>/generated/<generator version>/n<samples>/<spec.data.path>`` and reused by later
+runs (``data_source = "generated"``). The generator version and the sample count are part of the
+path: a changed solver or a larger request writes a new file and leaves the old one (and the results
+computed on it, which record its sha256) untouched.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
+
+from filelock import FileLock
 
 from xbench.data import TaskData
 from xbench.errors import ConfigError, DataError
@@ -26,6 +31,7 @@ log = logging.getLogger(__name__)
 
 # layout name -> inspect(path) -> FileMeta (.n_samples, .generated, ...); see tasks/pdebench/layouts.py
 LAYOUTS = {name: partial(layouts.inspect, layout=name) for name in layouts.LAYOUTS}
+_WARNED: set[Path] = set()  # real files already reported as unverified by this process
 
 
 def data_root(value: str | Path | None = None) -> Path:
@@ -42,8 +48,17 @@ def real_path(spec: TaskSpec, root: Path) -> Path:
     return root / spec.data.path
 
 
-def generated_path(spec: TaskSpec, root: Path) -> Path:
-    return root / "generated" / str(spec.generator_version) / spec.data.path
+def generated_path(spec: TaskSpec, root: Path, n_samples: int) -> Path:
+    return root / "generated" / str(spec.generator_version) / f"n{n_samples}" / spec.data.path
+
+
+def generated_files(spec: TaskSpec, root: Path) -> list[Path]:
+    """Every generated file of ``spec`` under ``root`` (one per sample count), fewest samples first."""
+    if not spec.can_generate:
+        return []
+    base = root / "generated" / str(spec.generator_version)
+    counts = sorted(int(d.name[1:]) for d in base.glob("n*") if d.name[1:].isdigit())
+    return [p for n in counts if (p := generated_path(spec, root, n)).exists()]
 
 
 def samples_needed(spec: TaskSpec, n_samples: int | None) -> int:
@@ -51,10 +66,15 @@ def samples_needed(spec: TaskSpec, n_samples: int | None) -> int:
 
 
 def ensure_generated(spec: TaskSpec, root: Path, n_samples: int, progress: bool = True) -> Path:
-    """The generated file of ``spec`` with at least ``n_samples`` samples, generating it if needed.
+    """The generated file of ``spec`` with exactly ``n_samples`` samples, generating it if needed.
 
-    Generators derive each chunk's random stream from (seed, chunk index), so a larger file starts
-    with exactly the samples of a smaller one: growing a file never changes earlier samples.
+    One file per sample count, written once and never changed: a run records the checksum of the
+    file it read, and that file stays as it was when other counts are generated. Generation holds
+    the file's lock (``<file>.lock``), so concurrent runs and ``xbench data generate`` write it once;
+    the others wait and reuse it. A file that exists but does not open as the task's layout with
+    ``n_samples`` samples is moved aside to ``<file>.corrupt-<time>`` (named in a warning) and
+    generated again. Generators derive each chunk's random stream from (seed, chunk index), so the
+    file for N samples starts with exactly the samples of the file for fewer.
     """
     if not spec.can_generate:
         raise DataError(
@@ -62,36 +82,74 @@ def ensure_generated(spec: TaskSpec, root: Path, n_samples: int, progress: bool 
             f"cannot generate its data. Download it ({spec.data.url or 'see the task reference'}) and "
             f"place it at that path, or point --data-root / XBENCH_DATA at the folder that holds it."
         )
-    path = generated_path(spec, root)
-    if path.exists():
-        meta = LAYOUTS[spec.data.layout](path)
-        if meta.n_samples >= n_samples:
-            return path
-        log.info("%s holds %d samples; regenerating with %d", path, meta.n_samples, n_samples)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    log.info("generating %d samples for %s into %s", n_samples, spec.name, path)
-    return spec.generator(path, n_samples=n_samples, progress=progress, **spec.generator_params)
+    path = generated_path(spec, root, n_samples)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(path) + ".lock")
+        lock.acquire()
+    except OSError as e:
+        raise DataError(f"cannot write generated data for {spec.name} under {root} ({e.strerror or e}). Point "
+                        "--data-root (or XBENCH_DATA) at a writable folder.") from None
+    try:
+        if path.exists():
+            try:
+                meta = LAYOUTS[spec.data.layout](path)
+                if meta.n_samples == n_samples and meta.generated:
+                    return path
+                problem = f"it holds {meta.n_samples} samples, not {n_samples}" if meta.generated else \
+                    "it lacks xbench's generator stamp"
+            except DataError as e:
+                problem = str(e)
+            aside = path.with_name(f"{path.name}.corrupt-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
+            path.replace(aside)
+            log.warning("generated file %s is damaged (%s); moved it to %s and generating it again", path,
+                        problem, aside)
+        log.info("generating %d samples for %s into %s", n_samples, spec.name, path)
+        return spec.generator(path, n_samples=n_samples, progress=progress, **spec.generator_params)
+    except OSError as e:
+        raise DataError(f"writing generated data for {spec.name} to {path} failed ({e.strerror or e}); is the "
+                        "disk full? Free space (or point --data-root at another folder) and run the command "
+                        "again: generation resumes where it stopped.") from None
+    finally:
+        lock.release()
 
 
-def locate(spec: TaskSpec, root: Path, n_samples: int | None, generate: bool = True,
-           progress: bool = True) -> tuple[Path, str]:
+def check_real(spec: TaskSpec, root: Path, allow_unverified: bool, progress: bool = True) -> str:
+    """The ``data_source`` of the real file of ``spec``: ``pdebench-file`` when its MD5 matches
+    PDEBench's manifest (cached by size and mtime), ``pdebench-file-unverified`` when it does not (or
+    the manifest has no entry) and ``allow_unverified`` is set; a DataError otherwise."""
+    from xbench.tasks.pdebench.verify import verify
+
+    verdict = verify(spec, root, progress=progress)
+    if verdict.status == "match":
+        return "pdebench-file"
+    if allow_unverified:
+        if verdict.path not in _WARNED:
+            _WARNED.add(verdict.path)
+            log.warning("using %s unverified: %s", verdict.path, verdict.message)
+        return "pdebench-file-unverified"
+    raise DataError(f"{verdict.message} To use this file anyway, pass --allow-unverified-data; its rows then "
+                    "record data_source=pdebench-file-unverified. To use xbench-generated data instead, move the "
+                    "file away.")
+
+
+def locate(spec: TaskSpec, root: Path, n_samples: int | None, progress: bool = True,
+           allow_unverified: bool = False) -> tuple[Path, str]:
     """(path, data_source) of the file a run of ``spec`` uses; see the module docstring."""
     real = real_path(spec, root)
     if real.exists():
         meta = LAYOUTS[spec.data.layout](real)
-        return real, "generated" if meta.generated else "pdebench-file"
-    if not generate:
-        gen = generated_path(spec, root)
-        if gen.exists():
-            return gen, "generated"
-        raise DataError(f"no data for {spec.name}: neither {real} nor {gen} exists. Run `xbench data generate {spec.name}`.")
+        if meta.generated:
+            return real, "generated"
+        return real, check_real(spec, root, allow_unverified, progress)
     return ensure_generated(spec, root, samples_needed(spec, n_samples), progress), "generated"
 
 
-def load_task_data(spec: TaskSpec, root: Path, n_samples: int | None, progress: bool = True) -> TaskData:
+def load_task_data(spec: TaskSpec, root: Path, n_samples: int | None, progress: bool = True,
+                   allow_unverified: bool = False) -> TaskData:
     if n_samples is not None and n_samples < 1:
         raise ConfigError(f"n_samples must be a positive number, not {n_samples}.")
-    path, source = locate(spec, root, n_samples, progress=progress)
+    path, source = locate(spec, root, n_samples, progress, allow_unverified)
     data = spec.loader(spec, path, n_samples, source=source, sha256=sha256_file(path))
     log.info("%s: %s data from %s, splits %s", spec.name, source, path, data.sizes())
     return data

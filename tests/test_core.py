@@ -148,12 +148,12 @@ def test_generated_data_is_stored_per_generator_version(tmp_path, monkeypatch):
     small = dict(spec.generator_params, n_frames=3, nx=64, t_final=0.02)
     spec = dataclasses.replace(spec, generator_params=small)
     old = ensure_generated(spec, tmp_path, 4, progress=False)
-    assert old == tmp_path / "generated" / generate.GENERATOR_VERSION / spec.data.path
+    assert old == tmp_path / "generated" / generate.GENERATOR_VERSION / "n4" / spec.data.path
     stamp = old.stat().st_mtime_ns
     assert ensure_generated(spec, tmp_path, 4, progress=False) == old and old.stat().st_mtime_ns == stamp
     monkeypatch.setattr(generate, "GENERATOR_VERSION", "xbench-fv1d-test")
     new = ensure_generated(spec, tmp_path, 4, progress=False)
-    assert new == generated_path(spec, tmp_path) != old and "xbench-fv1d-test" in new.parts
+    assert new == generated_path(spec, tmp_path, 4) != old and "xbench-fv1d-test" in new.parts
     assert new.exists() and old.stat().st_mtime_ns == stamp
 
 
@@ -180,9 +180,9 @@ def test_advection_loader_strides_to_orca_resolution(tmp_path):
     spec = get_task("pdebench-advection")
     arr = smooth_fields(30, 201, 1024, seed=2)
     path = write_tensor_file(tmp_path / spec.data.path, arr, attrs={"beta": 0.4})
-    data = load_task_data(spec, tmp_path, None, progress=False)
+    data = load_task_data(spec, tmp_path, None, progress=False, allow_unverified=True)
     assert data.x["train"].shape[1:] == data.y["test"].shape[1:] == (1, 256)
-    assert data.sizes() == {"train": 24, "val": 3, "test": 3} and data.data_source == "pdebench-file"
+    assert data.sizes() == {"train": 24, "val": 3, "test": 3} and data.data_source == "pdebench-file-unverified"
     with h5py.File(path) as f:
         first = f["tensor"][0]
     assert np.allclose(data.x["test"][0, 0].numpy(), first[0, ::4])  # test = FIRST 10 %

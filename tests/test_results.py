@@ -49,10 +49,10 @@ def test_store_appends_and_resumes(tmp_path):
 
 def test_a_killed_run_stays_visible_and_is_recorded_by_the_next_attempt(tmp_path):
     store = ResultStore(tmp_path / "pdebench")
-    store.mark_started("k1", {"task": "t", "method": "a", "seed": 0})
+    store.claim("k1", {"task": "t", "method": "a", "seed": 0})
     assert [m["run_key"] for m in store.unfinished()] == ["k1"]  # the process dies here: no record
     assert not store.finished("k1") and store.record("k1") is None
-    store.mark_started("k1", {"task": "t", "method": "a", "seed": 0})  # the same command, again
+    store.claim("k1", {"task": "t", "method": "a", "seed": 0})  # the same command, again
     store.write_run("k1", {"status": "ok"}, [_row("k1", "a", 0, 0.5)], [])
     rec = json.loads((store.runs_dir / "k1.json").read_text())
     assert store.finished("k1") and store.unfinished() == []

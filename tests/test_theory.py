@@ -163,7 +163,8 @@ def _fake_results(bounds, tests, higher=False):
         key = f"k{i}"
         scores.append({"run_key": key, "task": "t", "task_version": 1, "profile": "quick", "method": f"m{i % 3}",
                        "seed": i // 3, "split": "test", "metric": "acc" if higher else "nrmse", "value": t,
-                       "higher_is_better": higher, "is_main": True, "status": "ok"})
+                       "higher_is_better": higher, "is_main": True, "status": "ok",
+                       "created_at": "2026-01-01T00:00:00+00:00"})
         for e in range(4):  # bound and validation error fall together over epochs
             val = t + (3 - e) * 0.1 * (-1 if higher else 1)
             curves += [{"run_key": key, "phase": "fit", "epoch": e, "step": e, "split": "val", "quantity": "bound",
@@ -190,3 +191,6 @@ def test_bound_report_rank_correlations():
     assert bound_tables(scores, curves)[0].iloc[0]["rho_runs"] == pytest.approx(-1.0)
     assert math.isnan(spearman([1, 2], [1, 2])) and math.isnan(spearman([1, 1, 1], [1, 2, 3]))
     assert bound_tables(scores, curves[curves.phase != "final"])[0].empty
+    # rows and curves written twice (duplicated runs of xbench before run claims) change nothing
+    twice = bound_tables(pd.concat([scores, scores]), pd.concat([curves, curves]))
+    assert twice[0].equals(bound_tables(scores, curves)[0]) and twice[1].equals(bound_tables(scores, curves)[1])

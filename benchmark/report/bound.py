@@ -1,7 +1,8 @@
 """Does the bound track the test error? Rank correlations from ``curves.csv`` and ``scores.csv``.
 
 Two questions, on finished (``status == ok``) runs of crossmodal methods that logged the bound terms
-(:mod:`xbench.theory`):
+(:mod:`xbench.theory`), one attempt per run key and one value per tracked point (a retried key
+keeps the last):
 
 - **across methods**: per task, the Spearman rank correlation between each run's final bound (phase
   ``final``: the restored best-validation model) and its test main metric, over all runs (methods x
@@ -21,6 +22,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from xbench.results import CURVE_COLUMNS, latest_attempts
+
 TASK = ["task", "task_version", "profile"]
 
 
@@ -36,6 +39,7 @@ def spearman(a, b) -> float:
 
 def _runs(scores: pd.DataFrame) -> pd.DataFrame:
     """One row per ok run: task columns, method, seed, test error (sign-adjusted main metric)."""
+    scores = latest_attempts(scores)
     main = scores[(scores["is_main"].astype(str) == "True") & (scores["split"] == "test") & (scores["status"] == "ok")]
     main = main.drop_duplicates("run_key", keep="last").copy()
     higher = main["higher_is_better"].astype(str) == "True"
@@ -48,6 +52,8 @@ def _runs(scores: pd.DataFrame) -> pd.DataFrame:
 def bound_tables(scores: pd.DataFrame, curves: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per task, per task and method) tables; empty frames when no run logged the bound."""
     runs = _runs(scores)
+    # a key logged by several attempts (a failure and its retry) keeps each point's last value
+    curves = curves.drop_duplicates([c for c in CURVE_COLUMNS if c != "value"], keep="last")
     tracked = curves[curves["run_key"].isin(runs["run_key"]) & curves["quantity"].isin(["bound", "bound_val"])]
     final = tracked[(tracked["phase"] == "final") & (tracked["quantity"] == "bound")]
     runs = runs.merge(final[["run_key", "value"]].rename(columns={"value": "bound"}), on="run_key")

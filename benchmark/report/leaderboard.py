@@ -1,6 +1,7 @@
 """Ranked comparison of methods per task, from ``scores.csv``.
 
-Only ``status == ok`` rows of the main metric on the test split enter the mean; runs that failed and
+One attempt per run key enters (:func:`xbench.results.latest_attempts`), so a row written twice is
+never counted twice. Only ``status == ok`` rows of the main metric on the test split enter the mean; runs that failed and
 never succeeded are counted in ``failed`` so they are visible, not dropped. Rows of different task
 versions or profiles are never ranked together.
 """
@@ -11,6 +12,8 @@ import math
 
 import pandas as pd
 
+from xbench.results import latest_attempts
+
 GROUP = ["task", "task_version", "profile", "method", "backbone", "align_loss"]
 
 
@@ -18,6 +21,7 @@ def leaderboard(scores: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     cols = GROUP + ["metric", "mean", "std", "seeds", "failed", "rank"]
     if scores.empty:
         return pd.DataFrame(columns=cols)
+    scores = latest_attempts(scores)
     main = scores[(scores["is_main"].astype(str) == "True") & (scores["split"] == split)]
     ok = main[main["status"] == "ok"].drop_duplicates("run_key", keep="last")
     failed = main[(main["status"] == "failed") & ~main["run_key"].isin(ok["run_key"])].drop_duplicates("run_key")

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -290,27 +292,62 @@ def _check_chunk(layout: str, block: dict[str, np.ndarray], count: int, start: i
 
 
 def _resume_point(partial: Path, settings: str) -> int:
-    start = 0
-    if partial.exists():
+    """Take over the partial file of a dead writer with the same settings (renamed to ``partial``);
+    remove the others. The caller holds the target's lock, so no live process writes them."""
+    best, start = None, 0
+    for other in sorted(partial.parent.glob(partial.name.split(".partial")[0] + ".partial*")):
+        done = 0
         try:
-            with h5py.File(partial, "r") as f:
+            with h5py.File(other, "r") as f:
                 if f.attrs.get("xbench_settings") == settings:
-                    start = int(f.attrs["n_done"])
-        except (OSError, KeyError):
-            start = 0
-        if start == 0:
-            partial.unlink()
+                    done = int(f.attrs["n_done"])
+        except (OSError, KeyError, ValueError):
+            done = 0
+        if done > start:
+            if best is not None:
+                best.unlink()
+            best, start = other, done
         else:
-            log.info("resuming %s at sample %d", partial, start)
+            other.unlink()
+    if best is not None:
+        best.replace(partial)
+        log.info("resuming %s at sample %d", partial, start)
     return start
+
+
+def check_complete(path: Path, layout: str, n_samples: int, static: dict[str, np.ndarray]) -> None:
+    """A written file holds ``n_samples`` samples, the coordinates it was given, and no sample that is
+    all zeros in every field (what a file truncated or overwritten by another writer looks like)."""
+    meta = inspect(path, layout)
+    if meta.n_samples != n_samples:
+        raise DataError(f"{path} holds {meta.n_samples} samples instead of the {n_samples} written")
+    with h5py.File(path, "r") as f:
+        owners = [f[meta.keys[0]]] if layout == "pdebench-groups" else [f]
+        for k, v in static.items():
+            if any(not np.array_equal(o[k][()], v) for o in owners):
+                raise DataError(f"{path}: {k!r} differs from the coordinates written")
+        zero = np.ones(n_samples, bool)
+        if layout == "pdebench-groups":
+            for i, k in enumerate(meta.keys):
+                zero[i] = not f[k]["data"][()].any()
+        else:
+            names = [k for k in f if isinstance(f[k], h5py.Dataset) and k not in static]
+            for s in range(0, n_samples, 64):
+                for k in names:
+                    zero[s:s + 64] &= ~f[k][s:s + 64].reshape(min(64, n_samples - s), -1).any(axis=1)
+    if zero.any():
+        raise DataError(f"{path}: {int(zero.sum())} sample(s) are all zeros (first: {np.flatnonzero(zero)[:5].tolist()})")
 
 
 def write_chunked(path: str | Path, layout: str, n_samples: int, make_chunk: Callable[[int, int], dict],
                   static: dict[str, np.ndarray], attrs: dict, chunk: int = 16, progress: bool = True) -> Path:
     """Write ``n_samples`` samples in ``layout``, ``make_chunk(chunk_index, count)`` at a time; resumable.
 
-    The file is built as ``<path>.partial`` with the attribute ``n_done`` updated after each chunk; a run
-    with the same settings resumes from it, and the file gets its final name only when complete. ``static``
+    The file is built as ``<path>.partial-<host>-<pid>`` (this process's own name) with the attribute
+    ``n_done`` updated after each chunk; a later writer with the same settings takes the partial file of
+    a dead one over and resumes from it. The finished file is checked (:func:`check_complete`) and only
+    then renamed to ``path``. Callers that may run concurrently hold ``path``'s lock
+    (:func:`xbench.tasks.datafiles.ensure_generated`). ``static``
     (coordinates) goes on the root, or into every group for ``pdebench-groups``; ``attrs`` go on the root
     and ``attrs["config"]`` also on every group. For ``pdebench-groups``, entries of the chunk named
     ``@NAME`` (one number per sample) become the attribute NAME of each sample's group (e.g. the
@@ -321,7 +358,7 @@ def write_chunked(path: str | Path, layout: str, n_samples: int, make_chunk: Cal
     if int(n_samples) != n_samples or n_samples < 1 or int(chunk) != chunk or chunk < 1:
         raise ValueError(f"n_samples and chunk must be positive integers, got {n_samples!r} and {chunk!r}")
     path = Path(path)
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(f"{path.name}.partial-{socket.gethostname()}-{os.getpid()}")
     static = {k: np.asarray(v, dtype=np.float32) for k, v in static.items()}
     settings = json.dumps({"layout": layout, "attrs": attrs, "n_samples": n_samples, "chunk": chunk,
                            "static": {k: list(v.shape) for k, v in static.items()}}, sort_keys=True, default=str)
@@ -368,5 +405,11 @@ def write_chunked(path: str | Path, layout: str, n_samples: int, make_chunk: Cal
     with h5py.File(partial, "r+") as f:
         for k in ("n_done", "xbench_settings"):
             f.attrs.pop(k, None)
+    try:
+        check_complete(partial, layout, n_samples, static)
+    except DataError as e:
+        partial.unlink()
+        raise DataError(f"the generated file failed its final check and was removed ({e}); nothing was "
+                        "renamed into place. Run the command again; if it fails the same way, report it.") from None
     partial.replace(path)
     return path

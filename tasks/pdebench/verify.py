@@ -11,16 +11,13 @@ data root (``spec.data.path``), so any task registered later gets verification f
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import h5py
-from tqdm.auto import tqdm
-
+from xbench.provenance import cached_digest
 from xbench.tasks.registry import TaskSpec
 
 log = logging.getLogger(__name__)
@@ -67,28 +64,7 @@ def manifest_md5(path: str) -> str:
 
 def md5_file(path: str | Path, progress: bool = True, chunk: int = 1 << 24) -> str:
     """MD5 of a file read in blocks, cached in a ``<file>.md5.json`` sidecar keyed by size and mtime."""
-    path = Path(path)
-    st = path.stat()
-    sidecar = path.with_name(path.name + ".md5.json")
-    key = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    try:
-        cached = json.loads(sidecar.read_text())
-        if {k: cached.get(k) for k in key} == key:
-            return cached["md5"]
-    except (OSError, ValueError, KeyError):
-        pass
-    h = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as f, tqdm(total=st.st_size, unit="B", unit_scale=True, desc=f"md5 {path.name}",
-                                    disable=not progress) as bar:
-        while block := f.read(chunk):
-            h.update(block)
-            bar.update(len(block))
-    digest = h.hexdigest()
-    try:
-        sidecar.write_text(json.dumps({**key, "md5": digest}))
-    except OSError:
-        log.debug("could not write checksum cache %s", sidecar)
-    return digest
+    return cached_digest(path, "md5", progress, chunk)
 
 
 @dataclass(frozen=True)
@@ -115,15 +91,15 @@ def _xbench_generated(path: Path) -> str | None:
 
 def verify(spec: TaskSpec, root: Path, manifest: str | Path | None = None, progress: bool = True) -> Verdict:
     """Check ``<root>/<spec.data.path>`` against the manifest's MD5(s) for that path."""
-    from xbench.tasks.datafiles import generated_path, real_path  # datafiles imports this package
+    from xbench.tasks.datafiles import generated_files, real_path  # datafiles imports this package
 
     path = real_path(spec, root)
     rows = load_manifest(manifest).get(spec.data.path, [])
     get = f"wget -c {rows[0].url} -O {path}" if rows else None
     if not path.exists():
-        gen = generated_path(spec, root)
-        note = (f" xbench-generated data for {spec.name} is at {gen} (no MD5 applies to generated data)."
-                if gen.exists() else f" Without it {spec.name} runs on xbench-generated data." if spec.can_generate
+        gen = generated_files(spec, root)
+        note = (f" xbench-generated data for {spec.name} is at {', '.join(map(str, gen))} (no MD5 applies to "
+                "generated data)." if gen else f" Without it {spec.name} runs on xbench-generated data." if spec.can_generate
                 else "")
         how = (f"download it with `mkdir -p {path.parent} && {get}`" if get
                else f"download it ({spec.data.url or 'see the task reference'})")
