@@ -357,6 +357,10 @@ def read_table(path: Path, columns: tuple[str, ...]):
     if tuple(df.columns) != columns:
         raise DataError(f"{path} has columns {list(df.columns)}, not the schema of this xbench version "
                         f"{list(columns)}. {fix}")
+    for line, row in enumerate(csv.reader(io.StringIO(raw.decode(errors="replace"))), 1):
+        if len(row) != len(columns) and line > 1:  # pandas would fill a short row with blanks
+            raise DataError(f"{path}, line {line}: {len(row)} fields instead of {len(columns)} (a line cut short, or "
+                            f"joined to another). {fix}")
     for col in NUMERIC[path.name]:
         text = df[col].str.strip()
         num = pd.to_numeric(text.where(text != "", "nan"), errors="coerce")
