@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Quick-profile sweep of every method on a 1D and a 2D task x 3 seeds (issue 4's acceptance run), then
-# the leaderboard, the bound-vs-test table (reports/bound.md) and a wall-time table per method.
-#   bash benchmarks/sweep_methods.sh [RESULTS_DIR] [REPORT_DIR]     (defaults: results, reports)
+# the leaderboard, the bound-vs-test table (REPORT_DIR/bound.md) and a wall-time table per method.
+#   bash benchmarks/sweep_methods.sh [RESULTS_DIR] [REPORT_DIR]     (defaults: results, RESULTS_DIR)
 # Re-running resumes: finished runs are skipped. Set XBENCH_DATA to reuse generated data.
 set -euo pipefail
 RESULTS=${1:-results}
-REPORTS=${2:-reports}
+REPORTS=${2:-$RESULTS}
 METHODS="scratch finetune linear-probe lora orca mmd-align recraft pare joint xbench-adaptive fno unet"
 start=$(date +%s)
 # the trivial baselines only apply where input and target are the same field (not Darcy's a -> u)
