@@ -55,11 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     from xbench.methods import DEFAULT_METHODS
     from xbench.models import DEFAULT_BACKBONE
 
+    import xbench
+
     fmt = argparse.RawDescriptionHelpFormatter
     p = argparse.ArgumentParser(prog="xbench", description="Benchmark cross-modal fine-tuning methods.",
                                 epilog=EPILOG_MAIN, formatter_class=fmt)
-    import xbench
-
     p.add_argument("-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)")
     p.add_argument("--version", action="version", version=f"xbench {xbench.__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="use a real file whose MD5 does not match PDEBench's manifest (rows record "
                         "data_source=pdebench-file-unverified)")
     r.add_argument("--results", default="results", help="results folder (default: ./results)")
-    r.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
+    r.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     ls = sub.add_parser("ls", help="list tasks, methods, metrics, alignment losses or profiles")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -90,7 +91,7 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         n = os.write(fd, view)
         if n <= 0:
-            raise OSError(28, "no space left on device")
+            raise OSError(errno.ENOSPC, "no space left on device")
         view = view[n:]
 
 
@@ -348,19 +349,16 @@ def read_table(path: Path, columns: tuple[str, ...]):
     if not raw.endswith(b"\n"):
         log.warning("%s ends in a torn line (%d bytes); it is left out", path, len(raw) - raw.rfind(b"\n") - 1)
         raw = raw[:raw.rfind(b"\n") + 1]
-    try:
-        df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise DataError(f"{path} is not a readable results file ({str(e).strip()}). {fix}") from None
-    except pd.errors.EmptyDataError:
+    rows = [r for r in csv.reader(io.StringIO(raw.decode(errors="replace"))) if r]
+    if not rows:
         return pd.DataFrame(columns=list(columns))
-    if tuple(df.columns) != columns:
-        raise DataError(f"{path} has columns {list(df.columns)}, not the schema of this xbench version "
-                        f"{list(columns)}. {fix}")
-    for line, row in enumerate(csv.reader(io.StringIO(raw.decode(errors="replace"))), 1):
-        if len(row) != len(columns) and line > 1:  # pandas would fill a short row with blanks
+    if tuple(rows[0]) != columns:
+        raise DataError(f"{path} has columns {rows[0]}, not the schema of this xbench version {list(columns)}. {fix}")
+    for line, row in enumerate(rows[1:], 2):
+        if len(row) != len(columns):
             raise DataError(f"{path}, line {line}: {len(row)} fields instead of {len(columns)} (a line cut short, or "
                             f"joined to another). {fix}")
+    df = pd.DataFrame(rows[1:], columns=list(columns))
     for col in NUMERIC[path.name]:
         text = df[col].str.strip()
         num = pd.to_numeric(text.where(text != "", "nan"), errors="coerce")

@@ -41,7 +41,7 @@ def _runs(scores: pd.DataFrame) -> pd.DataFrame:
     """One row per ok run: task columns, method, seed, test error (sign-adjusted main metric)."""
     scores = latest_attempts(scores)
     main = scores[(scores["is_main"].astype(str) == "True") & (scores["split"] == "test") & (scores["status"] == "ok")]
-    main = main.drop_duplicates("run_key", keep="last").copy()
+    main = main.copy()
     higher = main["higher_is_better"].astype(str) == "True"
     main["sign"] = np.where(higher, -1.0, 1.0)
     main["test_error"] = main["sign"] * main["value"]

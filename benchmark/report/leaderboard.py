@@ -23,8 +23,8 @@ def leaderboard(scores: pd.DataFrame, split: str = "test") -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     scores = latest_attempts(scores)
     main = scores[(scores["is_main"].astype(str) == "True") & (scores["split"] == split)]
-    ok = main[main["status"] == "ok"].drop_duplicates("run_key", keep="last")
-    failed = main[(main["status"] == "failed") & ~main["run_key"].isin(ok["run_key"])].drop_duplicates("run_key")
+    ok = main[main["status"] == "ok"]  # one row per run key (one attempt, one row per split and metric)
+    failed = main[main["status"] == "failed"]
     agg = ok.groupby(GROUP, dropna=False).agg(
         metric=("metric", "first"), mean=("value", "mean"), std=("value", "std"), seeds=("seed", "nunique"),
         higher=("higher_is_better", "first"))

@@ -291,11 +291,11 @@ def _check_chunk(layout: str, block: dict[str, np.ndarray], count: int, start: i
         raise FloatingPointError(f"the solver produced non-finite values in samples {start}..{start + count - 1}")
 
 
-def _resume_point(partial: Path, settings: str) -> int:
+def _resume_point(path: Path, partial: Path, settings: str) -> int:
     """Take over the partial file of a dead writer with the same settings (renamed to ``partial``);
     remove the others. The caller holds the target's lock, so no live process writes them."""
     best, start = None, 0
-    for other in sorted(partial.parent.glob(partial.name.split(".partial")[0] + ".partial*")):
+    for other in sorted(path.parent.glob(f"{path.name}.partial*")):
         done = 0
         try:
             with h5py.File(other, "r") as f:
@@ -322,9 +322,9 @@ def check_complete(path: Path, layout: str, n_samples: int, static: dict[str, np
     if meta.n_samples != n_samples:
         raise DataError(f"{path} holds {meta.n_samples} samples instead of the {n_samples} written")
     with h5py.File(path, "r") as f:
-        owners = [f[meta.keys[0]]] if layout == "pdebench-groups" else [f]
+        owner = f[meta.keys[0]] if layout == "pdebench-groups" else f
         for k, v in static.items():
-            if any(not np.array_equal(o[k][()], v) for o in owners):
+            if not np.array_equal(owner[k][()], v):
                 raise DataError(f"{path}: {k!r} differs from the coordinates written")
         zero = np.ones(n_samples, bool)
         if layout == "pdebench-groups":
@@ -362,7 +362,7 @@ def write_chunked(path: str | Path, layout: str, n_samples: int, make_chunk: Cal
     static = {k: np.asarray(v, dtype=np.float32) for k, v in static.items()}
     settings = json.dumps({"layout": layout, "attrs": attrs, "n_samples": n_samples, "chunk": chunk,
                            "static": {k: list(v.shape) for k, v in static.items()}}, sort_keys=True, default=str)
-    start = _resume_point(partial, settings)
+    start = _resume_point(path, partial, settings)
     width = max(4, len(str(n_samples - 1)))
     with tqdm(total=n_samples, initial=start, desc=path.name, unit="sample", disable=not progress) as bar:
         for s in range(start, n_samples, chunk):
