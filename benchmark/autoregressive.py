@@ -83,6 +83,8 @@ class AutoregressiveTrainer(Trainer):
     def batch_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         traj = x.to(self.device)
         pred = rollout(self.model, traj, self.initial_step, self.t_train, self.recompute)
+        if self.cfg.loss_space == "raw":  # the normaliser's (C, 1, ...) statistics fit whole trajectories
+            pred, traj = self.data.y_norm.decode(pred), self.data.y_norm.decode(traj)
         steps = range(self.initial_step, self.t_train)
         return sum(self.loss_fn(pred[..., t], traj[..., t]) for t in steps)
 

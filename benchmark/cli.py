@@ -9,11 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from xbench.errors import XbenchError
+from xbench.errors import ConfigError, XbenchError
 
 EPILOG_MAIN = """\
 examples:
-  xbench run pdebench-burgers                      # default methods, quick profile on CPU
+  xbench run pdebench-burgers                      # baselines + default methods, quick profile on CPU
   xbench run pdebench-burgers --method orca --seeds 0 1 2
   xbench run pdebench-burgers --set epochs=20 --set lr=1e-4
   xbench ls tasks
@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     from xbench.config import FIELDS, PROFILES
     from xbench.methods import DEFAULT_METHODS
     from xbench.models import DEFAULT_BACKBONE
+    from xbench.models.baselines import CHEAP
 
     import xbench
 
@@ -67,8 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run methods on tasks and print the ranked comparison",
                        epilog=EPILOG_RUN, formatter_class=fmt)
     r.add_argument("tasks", nargs="+", metavar="TASK", help="task name(s), see `xbench ls tasks`")
-    r.add_argument("--method", nargs="+", default=list(DEFAULT_METHODS), metavar="M",
-                   help=f"method(s) (default: {' '.join(DEFAULT_METHODS)}), see `xbench ls methods`")
+    r.add_argument("--method", nargs="+", default=None, metavar="M",
+                   help=f"method(s), see `xbench ls methods` (default: the cheap baselines that apply to the task, "
+                        f"{', '.join(CHEAP)}, then {' '.join(DEFAULT_METHODS)})")
     r.add_argument("--protocol", choices=["single-step", "autoregressive"], default="single-step",
                    help="single-step: the task's own (ORCA's) protocol; autoregressive: PDEBench's roll-out "
                         "protocol, i.e. the task's '-ar' variant (default: single-step)")
@@ -116,7 +118,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _autoregressive_variant(task: str) -> str:
-    from xbench.errors import ConfigError
     from xbench.tasks.registry import get_task, list_tasks
 
     name = task if task.endswith("-ar") else f"{task}-ar"
@@ -132,7 +133,7 @@ def _cmd_run(args) -> int:
     from xbench.config import parse_overrides, resolve
     from xbench.methods import get_method
     from xbench.provenance import sha256_file
-    from xbench.report.leaderboard import format_table, leaderboard
+    from xbench.report.leaderboard import NOTE, format_table, leaderboard
     from xbench.results import ResultStore, check_results_folder
     from xbench.runner import execute_run, plan
     from xbench.tasks.datafiles import data_root, load_task_data, locate
@@ -154,7 +155,17 @@ def _cmd_run(args) -> int:
     specs = [get_task(t) for t in args.tasks]
     for spec in specs:
         resolve(profile, spec.profile_overrides(profile), {}, overrides)
-    methods = [get_method(m) for m in args.method]
+    from xbench.runner import default_methods
+
+    names = args.method or sorted({m for spec in specs for m in default_methods(spec)})
+    methods = [get_method(m) for m in names]
+    from xbench.models.baselines import baseline_problem
+
+    for spec in specs:
+        for m in methods:
+            problem = "" if m.model == "crossmodal" or args.method is None else baseline_problem(m.model, spec)
+            if problem:
+                raise ConfigError(f"{problem}. Leave {m.name} out for this task.")
     if any(m.model == "crossmodal" for m in methods):
         checks.backbone(args.backbone)
     root = checks.folder_or_absent(data_root(args.data_root), "--data-root")
@@ -204,6 +215,7 @@ def _cmd_run(args) -> int:
         keys = {p.key for p in runs}
         table = leaderboard(scores[scores["run_key"].isin(keys)])
         print(f"\n{family} ({profile} profile, test split, main metric; lower rank is better)\n" + format_table(table))
+    print(f"\n{NOTE}")
     if busy:
         print(f"\n{busy} run(s) were in progress in other processes; run the command again after they end to "
               "include them in this table.", file=sys.stderr)
@@ -293,7 +305,7 @@ def _cmd_report(args) -> int:
 
     from xbench import checks
     from xbench.report.bound import bound_report
-    from xbench.report.leaderboard import format_table, leaderboard
+    from xbench.report.leaderboard import COLUMNS, NOTE, format_table, leaderboard
     from xbench.results import ResultStore
 
     results = Path(args.results)
@@ -321,7 +333,7 @@ def _cmd_report(args) -> int:
         raise XbenchError(f"the result files under {results} hold no rows yet. Run `xbench run` first.")
     allt = pd.concat([t for _, t in tables], ignore_index=True)
     allt.to_csv(out / "leaderboard.csv", index=False)
-    (out / "leaderboard.md").write_text(format_table(allt) + "\n")
+    (out / "leaderboard.md").write_text(format_table(allt, ["family", *COLUMNS]) + f"\n\n{NOTE}\n")
     written = [out / "leaderboard.md", out / "leaderboard.csv"]
     if sections:
         (out / "bound.md").write_text("\n".join(sections))
@@ -330,6 +342,7 @@ def _cmd_report(args) -> int:
         print(w, file=sys.stderr)
     for fam, t in tables:
         print(f"{fam}\n{format_table(t)}\n")
+    print(NOTE + "\n")
     if sections:
         print("\n".join(sections))
     print("wrote " + ", ".join(map(str, written)))

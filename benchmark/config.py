@@ -32,6 +32,7 @@ class TrainConfig:
     step_epochs: float = 100.0  # schedule=step: multiply the lr by step_gamma every step_epochs (PDEBench: 100)
     step_gamma: float = 0.5  # schedule=step: PDEBench's scheduler_gamma
     clip: float | None = 1.0  # gradient-norm clip (None = off)
+    loss_space: str = "raw"  # raw: the task loss on de-normalised outputs (ORCA, PDEBench) | normalised
     target_seq_len: int = 32  # embedder tokens at most (ORCA's stack_num rule picks the patch size)
     align_steps: int = 12  # alignment optimizer steps (ORCA: 60, one per "embedder epoch")
     align_maxsamples: int = 64  # target points per class and step (ORCA: 128)
@@ -103,6 +104,7 @@ class TrainConfig:
             "optimizer": self.optimizer in ("adam", "adamw", "sgd"),
             "n_samples": self.n_samples is None or self.n_samples >= 10,
             "clip": self.clip is None or self.clip > 0,
+            "loss_space": self.loss_space in ("raw", "normalised"),
         }
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
@@ -112,6 +114,7 @@ class TrainConfig:
                 + (" (decay_epochs, default epochs, must be at least warmup_epochs)" if k == "decay_epochs" else "")
                 + (" (choose adam, adamw or sgd)" if k == "optimizer" else "")
                 + (" (choose warmup-linear or step)" if k == "schedule" else "")
+                + (" (choose raw or normalised)" if k == "loss_space" else "")
                 + ". Fix it in --set or the profile."
             )
 
@@ -126,6 +129,41 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+# Settings that cannot change a run's numbers; they enter neither the run key nor the settings hash.
+COSMETIC = frozenset({"eval_batch_size"})
+
+# Settings added after run keys were first issued, each with the value that reproduces the behaviour
+# from before it existed. A run whose value equals it hashes as it did then, so adding a setting whose
+# default keeps the old behaviour never invalidates finished runs (resumed sweeps do not redo them).
+ADDED_SETTINGS: dict[str, Any] = {"loss_space": "normalised"}
+
+
+def key_settings(cfg: Any, reads: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The settings of ``cfg`` (a config dataclass) that define a run's numbers, as the keys hash them:
+    without :data:`COSMETIC` settings and without added settings at their behaviour-preserving value
+    (and, given ``reads``, only the settings a method reads)."""
+    return {k: v for k, v in dataclasses.asdict(cfg).items()
+            if k not in COSMETIC and not (k in ADDED_SETTINGS and v == ADDED_SETTINGS[k])
+            and (reads is None or k in reads)}
+
+
+def settings_hash(method_version: int, cfg: Any, reads: tuple[str, ...] | None = None) -> str:
+    """A short hash of a method version and its result-changing settings: rows that share it (and task,
+    data, profile, backbone, alignment loss) are seeds of one experiment; others are never pooled."""
+    import hashlib
+    import json
+
+    blob = json.dumps({"method_version": method_version, "settings": key_settings(cfg, reads)}, sort_keys=True,
+                      default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:10]
+
+
+def settings_diff(cfg: Any, defaults: Any, reads: tuple[str, ...] | None = None) -> str:
+    """``key=value`` for each result-changing setting of ``cfg`` that differs from ``defaults`` (the
+    profile's, task's and method's own), ``;``-separated; "" when the run uses the defaults."""
+    a, b = key_settings(cfg, reads), dataclasses.asdict(defaults)
+    return ";".join(f"{k}={a[k]}" for k in sorted(a) if a[k] != b.get(k))
 
 
 def parse_value(key: str, text: str) -> Any:
@@ -191,3 +229,8 @@ class RunSpec:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def key_dict(self) -> dict[str, Any]:
+        """What the run key hashes: :meth:`as_dict` with the config reduced to :func:`key_settings`."""
+        return {**{f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "config"},
+                "config": key_settings(self.config)}

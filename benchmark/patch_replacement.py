@@ -99,7 +99,7 @@ class PaReTerm:
         x, y = x.to(t.device), y.to(t.device)
         grid = getattr(model.embedder, "grid", None)
         e_t = model.embedder(x)
-        target = t.loss_fn(model.head(self.backbone.encode(e_t, grid)), y)
+        target = t.target_loss(model.head(self.backbone.encode(e_t, grid)), y)
         rows = torch.randint(len(self.ids), (len(x),), generator=self.gen)
         with torch.no_grad():
             e_s = self.backbone.embeddings(input_ids=self.ids[rows].to(t.device))
@@ -110,7 +110,7 @@ class PaReTerm:
         mixed = mix_tokens(e_t, e_s, self.gate, k, epoch < t.cfg.pare_gumbel_epochs, self.gen)
         h = self.backbone.encode(mixed, grid)
         lam = k / e_t.shape[1]
-        mixed_target = t.loss_fn(model.head(h), y)
+        mixed_target = t.target_loss(model.head(h), y)
         src_ce = F.cross_entropy(self.src_head(h.mean(dim=1)), self.labels[rows].to(t.device))
         parts.update(pare_mixed_loss=mixed_target.item(), pare_source_ce=src_ce.item())
         return target + MIX_WEIGHT * ((1 - lam) * mixed_target + lam * src_ce), parts

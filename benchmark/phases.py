@@ -171,3 +171,30 @@ def adaptive_align(trainer: Trainer, phase, align_loss: str) -> None:
     trainer.model.embedder.load_state_dict(best_state)
     trainer.summary.update(adaptive_steps=steps, adaptive_stop=reason, adaptive_best_cost=best)
     log.info("adaptive-align: %d steps (%s), best tau*W + FLD %.4g", steps, reason, best)
+
+
+@phase_kind("closed-form")
+def closed_form(trainer: Trainer, phase, align_loss: str) -> None:
+    """Fit a closed-form baseline (:mod:`xbench.models.linear`) on the training split in one solve.
+
+    A model with candidate penalties (``lambdas``) is scored at each on the validation split's main
+    metric (de-normalised); the best is kept and logged (``ridge_lambda`` in the summary, one curve
+    row per candidate). The test split is never looked at.
+    """
+    model, dev = trainer.model, trainer.device
+    x, y = trainer._norm["train"]
+    model.fit(x.to(dev), y.to(dev))
+    if not hasattr(model, "lambdas"):
+        return
+    main = trainer.spec.main_metric
+    scores = []
+    for k, lam in enumerate(model.lambdas()):
+        model.set_lambda(lam)
+        value = trainer.evaluate("val", (main,))[main]
+        scores.append(value if np.isfinite(value) else np.inf)
+        trainer.log_curve("closed-form", 0, k, "val", main, value)
+        trainer.log_curve("closed-form", 0, k, "train", "ridge_lambda", lam)
+    best = int(np.argmin(scores) if not trainer.main.higher_is_better else np.argmax(scores))
+    model.set_lambda(model.lambdas()[best])
+    trainer.summary.update(ridge_lambda=model.lam, ridge_rank=len(model.s), best_val=scores[best])
+    log.info("ridge: lambda %.3g (candidate %d of %d), val %s %.4g", model.lam, best, len(scores), main, scores[best])

@@ -3,7 +3,7 @@
 Per results folder (``<results>/<family>/``):
 
 - ``scores.csv``: one row per number (long format), see :data:`SCORE_COLUMNS`;
-- ``curves.csv``: run_key, phase, epoch, step, split, quantity, value;
+- ``curves.csv``: run_key, phase, epoch, step, split, quantity, value, created_at (the attempt's);
 - ``runs/<run_key>.json``: the resolved config, versions, data checksum, status and error text,
   with earlier attempts of the same key kept under ``previous_attempts``;
 - ``runs/<run_key>.started.json``: the claim of a run in progress (host, pid, heartbeat). A run is
@@ -47,8 +47,12 @@ SCORE_COLUMNS = (
     "run_key", "xbench_version", "git_sha", "task", "task_version", "method", "method_version", "backbone",
     "align_loss", "profile", "seed", "split", "metric", "value", "higher_is_better", "is_main", "n_train",
     "data_source", "data_sha256", "wall_s", "peak_mem_mb", "device", "status", "created_at",
+    "settings_hash", "settings",
 )
-CURVE_COLUMNS = ("run_key", "phase", "epoch", "step", "split", "quantity", "value")
+CURVE_COLUMNS = ("run_key", "phase", "epoch", "step", "split", "quantity", "value", "created_at")
+# Earlier schemas, still read: their files are moved to ``<name>.schema<N>.csv`` (kept, never rewritten)
+# when a run of this version first writes to the folder; the columns they lack read as "".
+LEGACY = {"scores.csv": {1: SCORE_COLUMNS[:-2]}, "curves.csv": {1: CURVE_COLUMNS[:-1]}}
 NUMERIC = {"scores.csv": ("task_version", "seed", "value", "n_train", "wall_s", "peak_mem_mb"),
            "curves.csv": ("epoch", "step", "value")}
 HEARTBEAT_S = 30.0  # a claimed run touches its marker this often
@@ -193,8 +197,9 @@ class ResultStore:
                 for path in sorted(self.runs_dir.glob("*.started.json"))]
 
     # -- appending ----------------------------------------------------------------------------------
-    def _prepare(self, path: Path, columns: tuple[str, ...]) -> int:
-        """Move a torn last line aside, check the header; the size the next append starts at."""
+    def _prepare(self, path: Path, columns: tuple[str, ...], migrate: bool = True) -> int:
+        """Move a torn last line aside, check the header; the size the next append starts at. A file of
+        an older schema (:data:`LEGACY`) is moved aside when ``migrate`` (before an append), else kept."""
         if not path.exists():
             return 0
         size = self._cut_torn_tail(path)
@@ -202,6 +207,18 @@ class ResultStore:
             return 0
         with path.open("rb") as f:
             header = f.readline().decode(errors="replace").rstrip("\r\n").split(",")
+        for version, old in LEGACY.get(path.name, {}).items():
+            if tuple(header) == old and not migrate:
+                return size
+            if tuple(header) == old:
+                aside = path.with_name(f"{path.stem}.schema{version}{path.suffix}")
+                if aside.exists():
+                    raise DataError(f"{path} has the columns of schema {version}, and {aside} exists already; "
+                                    "xbench moves an old file aside only once. Merge or move one of them away.")
+                path.rename(aside)
+                log.warning("%s has the columns of results schema %d; moved it to %s (read with the new file)",
+                            path, version, aside)
+                return 0
         if tuple(header) != columns:
             raise DataError(
                 f"{path} has columns {header}, not the schema of this xbench version {list(columns)}. "
@@ -280,7 +297,7 @@ class ResultStore:
             marker = self._marker(key)
             if marker is not None and marker.get("unfinished_attempts"):
                 record = {**record, "unfinished_attempts": marker["unfinished_attempts"]}
-            curve_rows = [{"run_key": key, **c} for c in curves]
+            curve_rows = [{"run_key": key, **c, "created_at": record.get("created_at", "")} for c in curves]
             journal = {"run_key": key, "record": record, "scores": scores, "curves": curve_rows,
                        "offsets": {"scores": self._prepare(self.scores_path, SCORE_COLUMNS),
                                    "curves": self._prepare(self.curves_path, CURVE_COLUMNS)}}
@@ -320,19 +337,30 @@ class ResultStore:
             return
         try:
             with self.locked():
-                self._prepare(self.scores_path, SCORE_COLUMNS)
-                self._prepare(self.curves_path, CURVE_COLUMNS)
+                self._prepare(self.scores_path, SCORE_COLUMNS, migrate=False)
+                self._prepare(self.curves_path, CURVE_COLUMNS, migrate=False)
         except OSError as e:
             log.warning("could not check %s for interrupted writes (%s); reading it as it is", self.folder, e)
 
     def load_scores(self):
-        """Every row of scores.csv, checked (see :func:`read_table`); use :func:`latest_attempts` to rank."""
+        """Every row of scores.csv and of its moved-aside older schemas, checked (see :func:`read_table`);
+        use :func:`latest_attempts` to rank."""
         self.repair()
-        return read_table(self.scores_path, SCORE_COLUMNS)
+        return self._load(self.scores_path, SCORE_COLUMNS)
 
     def load_curves(self):
         self.repair()
-        return read_table(self.curves_path, CURVE_COLUMNS)
+        return self._load(self.curves_path, CURVE_COLUMNS)
+
+    @staticmethod
+    def _load(path: Path, columns: tuple[str, ...]):
+        import pandas as pd
+
+        parts = [read_table(path.with_name(f"{path.stem}.schema{v}{path.suffix}"), columns)
+                 for v in sorted(LEGACY.get(path.name, {}))]
+        parts = [p for p in parts if not p.empty]
+        current = read_table(path, columns)
+        return pd.concat([*parts, current], ignore_index=True) if parts else current
 
 
 def read_table(path: Path, columns: tuple[str, ...]):
@@ -352,14 +380,16 @@ def read_table(path: Path, columns: tuple[str, ...]):
     rows = [r for r in csv.reader(io.StringIO(raw.decode(errors="replace"))) if r]
     if not rows:
         return pd.DataFrame(columns=list(columns))
-    if tuple(rows[0]) != columns:
+    found = tuple(rows[0])
+    legacy = found in LEGACY.get(path.name.split(".")[0] + ".csv", {}).values()
+    if found != columns and not legacy:
         raise DataError(f"{path} has columns {rows[0]}, not the schema of this xbench version {list(columns)}. {fix}")
     for line, row in enumerate(rows[1:], 2):
-        if len(row) != len(columns):
-            raise DataError(f"{path}, line {line}: {len(row)} fields instead of {len(columns)} (a line cut short, or "
+        if len(row) != len(found):
+            raise DataError(f"{path}, line {line}: {len(row)} fields instead of {len(found)} (a line cut short, or "
                             f"joined to another). {fix}")
-    df = pd.DataFrame(rows[1:], columns=list(columns))
-    for col in NUMERIC[path.name]:
+    df = pd.DataFrame(rows[1:], columns=list(found)).reindex(columns=list(columns), fill_value="")
+    for col in NUMERIC[path.name.split(".")[0] + ".csv"]:
         text = df[col].str.strip()
         num = pd.to_numeric(text.where(text != "", "nan"), errors="coerce")
         bad = num.isna() & ~text.str.lower().isin(["", "nan"])

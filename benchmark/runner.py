@@ -20,11 +20,12 @@ import numpy as np
 import torch
 
 import xbench
-from xbench.config import RunSpec, resolve
+from xbench.config import RunSpec, resolve, settings_diff, settings_hash
 from xbench.data import TaskData
-from xbench.methods import MethodSpec, get_method
+from xbench.methods import DEFAULT_METHODS, MethodSpec, get_method
 from xbench.metrics import get_metric
 from xbench.models import build_baseline, build_model, count_parameters, load_backbone
+from xbench.models.baselines import CHEAP, baseline_problem
 from xbench.provenance import git_sha, machine, package_versions
 from xbench.results import ResultStore, run_key, utc_now
 from xbench.source import source_reference
@@ -41,6 +42,14 @@ class PlannedRun:
     method: MethodSpec
     run: RunSpec
     key: str
+    settings_hash: str = ""  # method version + result-changing settings (rows sharing it may be pooled)
+    settings: str = ""  # the settings that differ from the profile's, task's and method's defaults
+
+
+def default_methods(spec: TaskSpec) -> list[str]:
+    """What ``xbench run`` runs without ``--method``: the cheap baselines that apply to the task (so
+    the first table shows what "learned nothing" scores), then :data:`DEFAULT_METHODS`."""
+    return [m for m in CHEAP if not baseline_problem(m, spec)] + list(DEFAULT_METHODS)
 
 
 @dataclass
@@ -52,26 +61,33 @@ class Outcome:
     wall_s: float = 0.0
 
 
-def plan(tasks: list[str], methods: list[str], seeds: list[int], profile: str, backbone: str,
+def plan(tasks: list[str], methods: list[str] | None, seeds: list[int], profile: str, backbone: str,
          align_loss: str | None, overrides: dict,
          data_sha256: Callable[[TaskSpec, int | None], str]) -> list[PlannedRun]:
-    """Every (task, method, seed) with its resolved config and run key.
+    """Every (task, method, seed) with its resolved config and run key (``methods=None``: the
+    :func:`default_methods` of each task).
 
     ``data_sha256(spec, n_samples)`` gives the checksum of the file the run will read (the CLI
     locates, or generates, the file first), so a run on different data never counts as finished.
+    The run key hashes :meth:`RunSpec.key_dict` (cosmetic settings left out, settings added later at
+    their old behaviour left out: :func:`xbench.config.key_settings`).
     """
     out = []
     for t in tasks:
         spec = get_task(t)
-        for m in methods:
+        for m in (default_methods(spec) if methods is None else methods):
             method = get_method(m)
-            cfg = resolve(profile, spec.profile_overrides(profile), method.overrides, overrides)
+            task_overrides = spec.profile_overrides(profile)
+            cfg = resolve(profile, task_overrides, method.overrides, overrides)
+            defaults = resolve(profile, task_overrides, method.overrides, {})
+            sh = settings_hash(method.version, cfg, method.reads)
+            diff = settings_diff(cfg, defaults, method.reads)
             loss = (align_loss or method.align_loss) if method.aligns else "none"
             for seed in seeds:
                 body = backbone if method.model == "crossmodal" else "none"  # baselines load no body
                 run = RunSpec(spec.name, spec.version, method.name, method.version, body, loss, profile, seed,
                               data_sha256(spec, cfg.n_samples), cfg)
-                out.append(PlannedRun(spec, method, run, run_key(run.as_dict())))
+                out.append(PlannedRun(spec, method, run, run_key(run.key_dict()), sh, diff))
     return out
 
 
@@ -168,7 +184,7 @@ def _record(p: PlannedRun, data: TaskData, store: ResultStore, device: torch.dev
         "backbone": run.backbone, "align_loss": run.align_loss, "profile": run.profile, "seed": run.seed,
         "n_train": len(data.x["train"]), "data_source": data.data_source, "data_sha256": data.data_sha256,
         "wall_s": round(wall, 2), "peak_mem_mb": round(peak_mb, 1), "device": str(device), "status": status,
-        "created_at": utc_now(),
+        "created_at": utc_now(), "settings_hash": p.settings_hash, "settings": p.settings,
     }
     rows = []
     for split, values in metrics.items():
@@ -181,6 +197,7 @@ def _record(p: PlannedRun, data: TaskData, store: ResultStore, device: torch.dev
                  "higher_is_better": get_metric(spec.main_metric).higher_is_better, "is_main": True}]
     record = {
         "run_key": p.key, "status": status, "error": error, "traceback": tb, "run": run.as_dict(),
+        "settings_hash": p.settings_hash, "settings": p.settings,
         "task_spec": spec.describe(), "method": p.method.__dict__ | {"phases": [ph.__dict__ for ph in p.method.phases]},
         "data": {"source": data.data_source, "path": data.data_path, "sha256": data.data_sha256,
                  "n_file_samples": data.n_file_samples, "splits": data.sizes(),

@@ -6,7 +6,7 @@ Phase kinds implemented here (see :mod:`xbench.methods`):
   accumulates ``w_c * D(source, features of class c)`` (``w_c = n_c / n``, at most
   ``align_maxsamples`` points per class) and takes one optimizer step (ORCA's stage 2). Option
   ``by_class=False``: one random chunk of ``align_maxsamples`` points per step, no labels (RECRAFT).
-- ``fit``: the target loss on normalised tensors, ORCA's per-iteration WarmupLR, gradient clipping;
+- ``fit``: the target loss (on de-normalised outputs unless ``loss_space=normalised``), ORCA's per-iteration WarmupLR, gradient clipping;
   after each epoch the main metric is computed on the validation split (de-normalised) and the best
   state is kept; at the end the best state is restored. The test split is never looked at here.
   A :class:`FitTerm` replaces the batch loss (``joint``, ``pare``); gradual unfreezing and L2-SP
@@ -209,9 +209,17 @@ class Trainer:
         log.info("align %s: %d steps, final distance %.4g", loss_name, cfg.align_steps, total)
 
     # ------------------------------------------------------------------ fit
+    def target_loss(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The task loss of normalised predictions and targets, in the space ``cfg.loss_space`` names:
+        ``raw`` de-normalises both first (the loss the reference protocols train on, on the values the
+        metric scores), ``normalised`` compares the standardised tensors (every channel weighs alike)."""
+        if self.cfg.loss_space == "raw":
+            pred, y = self.data.y_norm.decode(pred), self.data.y_norm.decode(y)
+        return self.loss_fn(pred, y)
+
     def batch_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The target loss of one batch of normalised inputs and targets."""
-        return self.loss_fn(self.model({"x": x.to(self.device)})["y"], y.to(self.device))
+        return self.target_loss(self.model({"x": x.to(self.device)})["y"], y.to(self.device))
 
     def fit(self, parts: tuple[str, ...] = ALL_PARTS, term: FitTerm | None = None, name: str = "fit") -> None:
         from xbench.tuning import FitOptions

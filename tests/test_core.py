@@ -187,3 +187,29 @@ def test_advection_loader_strides_to_orca_resolution(tmp_path):
         first = f["tensor"][0]
     assert np.allclose(data.x["test"][0, 0].numpy(), first[0, ::4])  # test = FIRST 10 %
     assert np.allclose(data.y["test"][0, 0].numpy(), first[200, ::4])
+
+
+def test_run_keys_and_settings_hash():
+    """A setting added with its old behaviour as default keeps every existing run key; a cosmetic
+    setting changes neither key nor hash; a result-changing one changes both."""
+    import dataclasses
+
+    from xbench.config import ADDED_SETTINGS, RunSpec, TrainConfig, settings_diff, settings_hash
+    from xbench.results import run_key
+
+    def spec(cfg):
+        return RunSpec("t", 1, "m", 1, "b", "none", "quick", 0, "sha", cfg)
+
+    cfg = TrainConfig(loss_space=ADDED_SETTINGS["loss_space"])
+    before = spec(cfg).as_dict()  # the dict xbench hashed before loss_space existed
+    del before["config"]["loss_space"], before["config"]["eval_batch_size"]
+    assert run_key(spec(cfg).key_dict()) == run_key(before)
+    raw = dataclasses.replace(cfg, loss_space="raw")
+    assert run_key(spec(raw).key_dict()) != run_key(before)
+    cosmetic = dataclasses.replace(cfg, eval_batch_size=cfg.eval_batch_size * 2)
+    assert run_key(spec(cosmetic).key_dict()) == run_key(spec(cfg).key_dict())
+    assert settings_hash(1, cosmetic) == settings_hash(1, cfg) != settings_hash(2, cfg)
+    more = dataclasses.replace(cfg, epochs=cfg.epochs + 7)
+    assert settings_hash(1, more) != settings_hash(1, cfg)
+    assert settings_diff(more, cfg) == f"epochs={cfg.epochs + 7}" and settings_diff(cfg, cfg) == ""
+    assert settings_hash(1, more, reads=("n_samples",)) == settings_hash(1, cfg, reads=("n_samples",))

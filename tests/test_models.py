@@ -323,3 +323,29 @@ def test_plan_records_no_body_for_baselines():
     assert [p.run.backbone for p in a] == ["none", "minilm"]
     assert a[0].key == b[0].key and a[1].key != b[1].key
     assert a[0].run.config.lr == 1e-3 and a[0].run.config.optimizer == "adam"
+
+
+@pytest.mark.parametrize("n", [30, 200])  # fewer samples than input dimensions (Gram) and more (covariance)
+def test_ridge_recovers_a_linear_map_and_shrinks_to_the_mean(n):
+    from xbench.models.linear import RidgeModel, TrainMeanModel
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 2, 24, generator=g)
+    W = torch.randn(48, 24, generator=g)
+    y = (x.reshape(n, -1) @ W + 3.0).reshape(n, 1, 24)
+    model = RidgeModel((2, 24), (1, 24))
+    model.fit(x, y)
+    model.set_lambda(model.lambdas()[-1])  # smallest penalty
+    pred = model({"x": x})["y"]
+    assert pred.shape == y.shape
+    if n > 48:  # determined: exact
+        assert torch.allclose(pred, y, atol=1e-3)
+        xt = torch.randn(5, 2, 24, generator=g)
+        assert torch.allclose(model({"x": xt})["y"], (xt.reshape(5, -1) @ W + 3.0).reshape(5, 1, 24), atol=1e-3)
+    else:  # under-determined: interpolates the training set
+        assert torch.allclose(pred, y, atol=1e-3)
+    model.set_lambda(1e12 * model.lambdas()[0])  # huge penalty: the training mean
+    assert torch.allclose(model({"x": x})["y"], y.mean(0, keepdim=True).expand_as(y), atol=1e-3)
+    mean = TrainMeanModel((1, 24))
+    mean.fit(x, y)
+    assert torch.allclose(mean({"x": x[:3]})["y"], y.mean(0, keepdim=True).expand(3, 1, 24), atol=1e-5)

@@ -9,7 +9,7 @@ import pytest
 
 from xbench.errors import DataError
 from xbench.report.leaderboard import format_table, leaderboard
-from xbench.results import SCORE_COLUMNS, ResultStore, run_key
+from xbench.results import CURVE_COLUMNS, SCORE_COLUMNS, ResultStore, run_key
 
 
 def _row(key, method, seed, value, status="ok", metric="nrmse", split="test"):
@@ -44,7 +44,7 @@ def test_store_appends_and_resumes(tmp_path):
     rec = json.loads((store.runs_dir / "k2.json").read_text())
     assert rec["status"] == "ok" and rec["previous_attempts"][0]["error"] == "boom"
     curves = pd.read_csv(store.curves_path)
-    assert list(curves.columns) == ["run_key", "phase", "epoch", "step", "split", "quantity", "value"]
+    assert list(curves.columns) == list(CURVE_COLUMNS)
 
 
 def test_a_killed_run_stays_visible_and_is_recorded_by_the_next_attempt(tmp_path):
@@ -88,3 +88,43 @@ def test_leaderboard_higher_is_better():
     for r in rows:
         r["higher_is_better"] = True
     assert list(leaderboard(pd.DataFrame(rows))["method"]) == ["a", "b"]
+
+
+def test_leaderboard_marks_methods_that_do_not_beat_the_best_baseline():
+    rows = [_row("m0", "train-mean", 0, 0.50), _row("l0", "linear", 0, 0.20),
+            _row("g0", "good", 0, 0.05), _row("g1", "good", 1, 0.07),
+            _row("n0", "noisy", 0, 0.10), _row("n1", "noisy", 1, 0.30),  # mean 0.2 +- 0.14: not beyond one std
+            _row("w0", "worse", 0, 0.45)]
+    t = leaderboard(pd.DataFrame(rows)).set_index("method")
+    assert t["baseline"].tolist() == pytest.approx([0.20] * len(t))
+    assert t.loc["good", "beats"] == "yes" and t.loc["good", "gain"] == pytest.approx(0.20 / 0.06)
+    assert t.loc["noisy", "beats"] == "NO" and t.loc["worse", "beats"] == "NO"
+    assert t.loc["linear", "beats"] == "" and t.loc["train-mean", "beats"] == ""  # baselines are not marked
+
+
+def test_leaderboard_never_pools_settings_versions_or_data():
+    base = [_row(f"k{s}", "a", s, 0.1 + s / 100) for s in range(3)]
+    for r in base:
+        r.update(settings_hash="h1", data_source="generated", data_sha256="d1")
+    other_setting = {**base[0], "run_key": "x", "settings_hash": "h2", "settings": "epochs=20"}
+    other_version = {**base[0], "run_key": "y", "method_version": "2"}
+    other_data = {**base[0], "run_key": "z", "data_sha256": "d2", "data_source": "pdebench-file"}
+    t = leaderboard(pd.DataFrame(base + [other_setting, other_version, other_data]))
+    assert len(t) == 4 and sorted(t["seeds"]) == [1, 1, 1, 3]
+    assert "epochs=20" in format_table(t)
+
+
+def test_schema1_files_are_read_and_moved_aside_before_an_append(tmp_path):
+    old_cols = [c for c in SCORE_COLUMNS if c not in ("settings_hash", "settings")]
+    store = ResultStore(tmp_path / "pdebench")
+    store.folder.mkdir()
+    old_row = {c: v for c, v in _row("old", "a", 0, 0.3).items() if c in old_cols}
+    text = ",".join(old_cols) + "\n" + ",".join(str(old_row[c]) for c in old_cols) + "\n"
+    store.scores_path.write_text(text)
+    assert store.load_scores()["run_key"].tolist() == ["old"]
+    assert store.scores_path.read_text() == text  # reading never moves or rewrites it
+    store.write_run("new", {"status": "ok"}, [_row("new", "a", 1, 0.2)], [])
+    aside = store.folder / "scores.schema1.csv"
+    assert aside.read_text() == text and store.scores_path.read_text().startswith(",".join(SCORE_COLUMNS))
+    df = store.load_scores()
+    assert df["run_key"].tolist() == ["old", "new"] and df["settings_hash"].tolist() == ["", ""]

@@ -198,7 +198,7 @@ def test_a_process_killed_between_the_rows_and_the_record_never_runs_twice(tmp_p
 @pytest.mark.parametrize("text,needle", [
     (",".join(SCORE_COLUMNS) + "\n" + ",".join(["x"] * 24) + ",extra,fields\n", "line 2"),
     (",".join(SCORE_COLUMNS) + ",extra\n", "columns"),
-    (",".join(SCORE_COLUMNS) + "\n" + ",".join(["k"] * 13 + ["abc"] + ["1"] * 10) + "\n", "not a number"),
+    (",".join(SCORE_COLUMNS) + "\n" + ",".join(["k"] * 13 + ["abc"] + ["1"] * (len(SCORE_COLUMNS) - 14)) + "\n", "not a number"),
 ])
 def test_a_damaged_results_file_is_a_clear_error(tmp_path, text, needle):
     (tmp_path / "scores.csv").write_text(text)

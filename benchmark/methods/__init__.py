@@ -43,8 +43,11 @@ class MethodSpec:
     align_loss: str = "none"  # default alignment loss of the align phases (``--align-loss`` overrides)
     overrides: dict[str, Any] = field(default_factory=dict)  # TrainConfig settings the method fixes
     # architecture (xbench.models.MODEL_KINDS): "crossmodal" (embedder -> body -> head) or a target-only
-    # baseline, "fno", "unet", "input-mean", "persistence" (no body is loaded for these)
+    # baseline, "fno", "unet", "input-mean", "persistence", "train-mean", "linear" (no body is loaded)
     model: str = "crossmodal"
+    # the TrainConfig settings the method reads, where not all: the others are left out of its settings
+    # hash and diff (a closed-form baseline is the same experiment whatever ``epochs`` says)
+    reads: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.model != "crossmodal" and self.needs_source:

@@ -10,7 +10,10 @@ Trivial baselines (no parameters, no training) say how hard a task is:
 - ``input-mean``: ``y_hat[b, c, :] = mean over space of x[b, c, :]`` (per sample and channel);
 - ``persistence``: ``y_hat = x`` (the target equals the input field, i.e. nothing happens).
 
-Both work on de-normalised values: the model decodes its input with the task's input normaliser and
+``train-mean`` and ``linear`` (ridge regression) are fitted in closed form
+(:mod:`xbench.models.linear`); they apply to every single-step task, Darcy included.
+
+Both trivial ones work on de-normalised values: the model decodes its input with the task's input normaliser and
 encodes its prediction with the output normaliser, so after the trainer decodes it the prediction is
 exactly the mean or the input. They only make sense when input and target are the same physical
 fields at two times: tasks whose input and target channels differ (other channels, or the Darcy
@@ -33,7 +36,10 @@ if TYPE_CHECKING:
     from xbench.tasks.registry import TaskSpec
 
 TRIVIAL = ("input-mean", "persistence")
-BASELINES = ("fno", "unet", *TRIVIAL)
+CLOSED_FORM = ("train-mean", "linear")  # fitted in one solve (xbench.models.linear)
+BASELINES = ("fno", "unet", *TRIVIAL, *CLOSED_FORM)
+# the baselines a learned method must beat to have learned anything (leaderboard mark, xbench run default)
+CHEAP = ("train-mean", "linear", "input-mean", "persistence")
 
 
 class FieldModel(nn.Module):
@@ -76,22 +82,39 @@ def same_fields_problem(spec: TaskSpec) -> str:
     return ""
 
 
+def baseline_problem(kind: str, spec: TaskSpec) -> str:
+    """Why baseline ``kind`` cannot run on task ``spec`` ("" when it can)."""
+    spatial = spec.input_shape[1:]
+    if kind in ("fno", "unet") and (len(spatial) not in (1, 2) or tuple(spatial) != tuple(spec.output_shape[1:])):
+        return (f"{kind} maps 1D or 2D fields to fields on the same grid; task {spec.name} maps "
+                f"{spec.input_shape} -> {spec.output_shape}")
+    if kind in TRIVIAL and same_fields_problem(spec):
+        return (f"the {kind} baseline predicts the target from the input's own values, which needs the same "
+                f"fields in input and target; task {spec.name} does not qualify: {same_fields_problem(spec)}")
+    if kind in CLOSED_FORM and spec.protocol.get("name") == "autoregressive":
+        return (f"the {kind} baseline is fitted in one solve on (input, target) pairs; task {spec.name} trains "
+                "by rolling out trajectories, which a closed-form fit does not do")
+    return ""
+
+
 def build_baseline(kind: str, spec: TaskSpec, data: TaskData) -> nn.Module:
-    """The model of a target-only method: ``fno``, ``unet``, ``input-mean`` or ``persistence``."""
+    """The model of a target-only method: ``fno``, ``unet``, ``input-mean``, ``persistence``,
+    ``train-mean`` or ``linear``."""
+    from xbench.models.linear import RidgeModel, TrainMeanModel
+
+    if kind not in BASELINES:
+        raise ConfigError(f"unknown model kind {kind!r}; known: crossmodal, {', '.join(BASELINES)}.")
+    problem = baseline_problem(kind, spec)
+    if problem:
+        raise ConfigError(f"{problem}. Leave {kind} out for this task.")
     c_in, *spatial = spec.input_shape
     c_out = spec.output_shape[0]
-    if kind in ("fno", "unet") and (len(spatial) not in (1, 2) or tuple(spatial) != tuple(spec.output_shape[1:])):
-        raise ConfigError(f"{kind} maps 1D or 2D fields to fields on the same grid; task {spec.name} maps "
-                          f"{spec.input_shape} -> {spec.output_shape}.")
     if kind == "fno":
         return FieldModel(FNO(c_in, c_out, tuple(spatial)))
     if kind == "unet":
         return FieldModel(UNet(c_in, c_out, len(spatial)))
-    if kind in TRIVIAL:
-        problem = same_fields_problem(spec)
-        if problem:
-            raise ConfigError(f"the {kind} baseline predicts the target from the input's own values, which "
-                              f"needs the same fields in input and target; task {spec.name} does not qualify: "
-                              f"{problem}. Leave {kind} out for this task.")
-        return TrivialModel(kind, data)
-    raise ConfigError(f"unknown model kind {kind!r}; known: crossmodal, {', '.join(BASELINES)}.")
+    if kind == "train-mean":
+        return TrainMeanModel(spec.output_shape)
+    if kind == "linear":
+        return RidgeModel(spec.input_shape, spec.output_shape)
+    return TrivialModel(kind, data)

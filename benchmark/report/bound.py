@@ -45,15 +45,18 @@ def _runs(scores: pd.DataFrame) -> pd.DataFrame:
     higher = main["higher_is_better"].astype(str) == "True"
     main["sign"] = np.where(higher, -1.0, 1.0)
     main["test_error"] = main["sign"] * main["value"]
-    return main[["run_key", *TASK, "method", "seed", "metric", "value", "test_error", "sign"]].rename(
+    return main[["run_key", *TASK, "method", "seed", "metric", "value", "test_error", "sign", "created_at"]].rename(
         columns={"value": "test"})
 
 
 def bound_tables(scores: pd.DataFrame, curves: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per task, per task and method) tables; empty frames when no run logged the bound."""
     runs = _runs(scores)
-    # a key logged by several attempts (a failure and its retry) keeps each point's last value
-    curves = curves.drop_duplicates([c for c in CURVE_COLUMNS if c != "value"], keep="last")
+    # the curves of the attempt whose scores count; rows of results schema 1 carry no attempt stamp,
+    # and there a key logged by several attempts keeps each point's last value
+    stamp = curves["created_at"].fillna("") if "created_at" in curves else pd.Series("", index=curves.index)
+    curves = curves[(stamp == "") | (stamp == curves["run_key"].map(runs.set_index("run_key")["created_at"]))]
+    curves = curves.drop_duplicates([c for c in CURVE_COLUMNS if c not in ("value", "created_at")], keep="last")
     tracked = curves[curves["run_key"].isin(runs["run_key"]) & curves["quantity"].isin(["bound", "bound_val"])]
     final = tracked[(tracked["phase"] == "final") & (tracked["quantity"] == "bound")]
     runs = runs.merge(final[["run_key", "value"]].rename(columns={"value": "bound"}), on="run_key")

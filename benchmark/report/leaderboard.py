@@ -1,28 +1,50 @@
-"""Ranked comparison of methods per task, from ``scores.csv``.
+"""Ranked comparison of methods per task, from ``scores.csv``, with the baselines a method must beat.
 
 One attempt per run key enters (:func:`xbench.results.latest_attempts`), so a row written twice is
-never counted twice. Only ``status == ok`` rows of the main metric on the test split enter the mean; runs that failed and
-never succeeded are counted in ``failed`` so they are visible, not dropped. Rows of different task
-versions or profiles are never ranked together.
+never counted twice. Only ``status == ok`` rows of the main metric on the test split enter the mean;
+runs that failed and never succeeded are counted in ``failed`` so they are visible, not dropped.
+
+Rows are pooled (as seeds of one experiment) only when they share everything in :data:`GROUP`: task
+and task version, profile, method and method version, backbone, alignment loss, the settings hash
+(:func:`xbench.config.settings_hash`) and the data (source and file checksum). ``settings`` shows
+what a row changed from its profile's defaults (e.g. ``epochs=20``). Methods are ranked within a
+task, task version, profile and data file.
+
+``baseline`` is the best mean of the cheap baselines (``train-mean``, ``linear``, ``input-mean``,
+``persistence``) on the same task, profile and data; ``gain`` is how many times better a method is
+(baseline error / method error, or the inverse where higher is better); ``beats`` says whether its
+mean beats the baseline by more than one standard deviation across seeds. A learned method that
+does not has learned nothing the baseline does not already give (``beats = NO``).
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
+from xbench.models.baselines import CHEAP
 from xbench.results import latest_attempts
 
-GROUP = ["task", "task_version", "profile", "method", "backbone", "align_loss"]
+GROUP = ["task", "task_version", "profile", "method", "method_version", "backbone", "align_loss", "settings_hash",
+         "settings", "data_source", "data_sha256"]
+RANKED = ["task", "task_version", "profile", "data_sha256"]  # methods are compared within these
+COLUMNS = ["rank", "task", "method", "backbone", "align_loss", "settings", "profile", "metric", "mean", "std", "seeds", "failed", "baseline",
+           "gain", "beats", "settings_hash", "data_source"]
+NOTE = ("baseline: the best of train-mean, linear, input-mean and persistence on the same task, profile and data; "
+        "gain: baseline error / method error; beats = NO: the method's mean does not beat that baseline by more "
+        "than one standard deviation over seeds, so it has learned nothing the baseline does not give.")
 
 
 def leaderboard(scores: pd.DataFrame, split: str = "test") -> pd.DataFrame:
-    cols = GROUP + ["metric", "mean", "std", "seeds", "failed", "rank"]
+    cols = GROUP + ["metric", "mean", "std", "seeds", "failed", "rank", "baseline", "gain", "beats"]
     if scores.empty:
         return pd.DataFrame(columns=cols)
     scores = latest_attempts(scores)
     main = scores[(scores["is_main"].astype(str) == "True") & (scores["split"] == split)]
+    main = main.assign(**{c: main[c].fillna("").astype(str) for c in ("settings_hash", "settings", "data_source",
+                                                                      "data_sha256", "method_version")})
     ok = main[main["status"] == "ok"]  # one row per run key (one attempt, one row per split and metric)
     failed = main[main["status"] == "failed"]
     agg = ok.groupby(GROUP, dropna=False).agg(
@@ -34,9 +56,25 @@ def leaderboard(scores: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     table["seeds"] = table["seeds"].fillna(0).astype(int)
     higher = table["higher"].astype(str) == "True"
     key = table["mean"].where(~higher, -table["mean"])
-    table["rank"] = key.groupby([table["task"], table["task_version"], table["profile"]]).rank(method="min")
-    table = table.sort_values(["task", "task_version", "profile", "rank"], na_position="last")
+    table["rank"] = key.groupby([table[c] for c in RANKED]).rank(method="min")
+    _mark_baseline(table, key, higher)
+    table = table.sort_values(RANKED + ["rank"], na_position="last")
     return table[cols].reset_index(drop=True)
+
+
+def _mark_baseline(table: pd.DataFrame, key: pd.Series, higher: pd.Series) -> None:
+    """Add ``baseline``, ``gain`` and ``beats`` (module docstring) in place; ``key`` is lower-is-better."""
+    cheap = table["method"].isin(CHEAP) & table["mean"].notna()
+    best_key = key[cheap].groupby([table.loc[cheap, c] for c in RANKED]).min()
+    idx = pd.MultiIndex.from_frame(table[RANKED])
+    base_key = pd.Series(best_key.reindex(idx).to_numpy(), index=table.index)
+    table["baseline"] = base_key.where(~higher, -base_key)
+    ratio = np.where(higher, table["mean"] / table["baseline"], table["baseline"] / table["mean"])
+    table["gain"] = pd.Series(ratio, index=table.index).where(base_key.notna() & table["mean"].notna())
+    spread = table["std"].fillna(0.0)
+    beats = key + spread < base_key
+    table["beats"] = np.where(cheap | base_key.isna() | table["mean"].isna(), "",
+                              np.where(beats, "yes", "NO"))
 
 
 def _fmt(v) -> str:
@@ -44,13 +82,12 @@ def _fmt(v) -> str:
         if math.isnan(v):
             return "-"
         return f"{v:.4g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"
-    return str(v)
+    return str(v) if str(v) != "" else "-"
 
 
 def format_table(table: pd.DataFrame, columns: list[str] | None = None) -> str:
-    """A markdown table (no extra dependency)."""
-    columns = columns or ["rank", "task", "task_version", "method", "backbone", "align_loss", "profile", "metric",
-                          "mean", "std", "seeds", "failed"]
+    """A markdown table (no extra dependency); :data:`COLUMNS` by default."""
+    columns = columns or [c for c in COLUMNS if c in table.columns]
     rows = [[_fmt(r[c]) if c != "rank" or not pd.isna(r[c]) else "-" for c in columns] for _, r in table.iterrows()]
     rows = [[c if not (columns[i] == "rank" and c != "-") else str(int(float(c))) for i, c in enumerate(row)]
             for row in rows]
