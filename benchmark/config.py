@@ -33,6 +33,10 @@ class TrainConfig:
     step_gamma: float = 0.5  # schedule=step: PDEBench's scheduler_gamma
     clip: float | None = 1.0  # gradient-norm clip (None = off)
     loss_space: str = "raw"  # raw: the task loss on de-normalised outputs (ORCA, PDEBench) | normalised
+    # the embedder's LayerNorm: orca (on the patch projection, before the positions; ORCA's embedder),
+    # bert (on projection + positions, as the body's own embedding layer), none (issue 11: orca's LN
+    # maps c * patch to sign(c) * LN(patch), so the body never sees a patch's amplitude)
+    embed_norm: str = "orca"
     target_seq_len: int = 32  # embedder tokens at most (ORCA's stack_num rule picks the patch size)
     align_steps: int = 12  # alignment optimizer steps (ORCA: 60, one per "embedder epoch")
     align_maxsamples: int = 64  # target points per class and step (ORCA: 128)
@@ -105,6 +109,7 @@ class TrainConfig:
             "n_samples": self.n_samples is None or self.n_samples >= 10,
             "clip": self.clip is None or self.clip > 0,
             "loss_space": self.loss_space in ("raw", "normalised"),
+            "embed_norm": self.embed_norm in ("orca", "bert", "none"),
         }
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
@@ -115,6 +120,7 @@ class TrainConfig:
                 + (" (choose adam, adamw or sgd)" if k == "optimizer" else "")
                 + (" (choose warmup-linear or step)" if k == "schedule" else "")
                 + (" (choose raw or normalised)" if k == "loss_space" else "")
+                + (" (choose orca, bert or none)" if k == "embed_norm" else "")
                 + ". Fix it in --set or the profile."
             )
 
@@ -122,6 +128,12 @@ class TrainConfig:
 PROFILES: dict[str, dict[str, Any]] = {
     # Small budgets that finish on a 2-core CPU in minutes; numbers are labelled "quick".
     "quick": {},
+    # Trains to a meaningful level on a 2-core CPU: each run within about 5 minutes and 4 GB. Differs
+    # from ORCA's protocol in scale (samples, epochs, tokens) and in one architectural setting: the
+    # embedder has no LayerNorm (embed_norm=none), since ORCA's LN erases each patch's amplitude and
+    # the transformer then learns only the mean field (issue 11's ablation, reports/underfit/).
+    "cpu": {"n_samples": 600, "epochs": 10, "batch_size": 16, "lr": 3e-4, "embed_norm": "none",
+            "target_seq_len": 32, "align_steps": 12},
     # The published protocol (ORCA's hyper-parameters; tasks override per task). Needs a GPU.
     "paper": {"n_samples": None, "epochs": 200, "batch_size": 4, "eval_batch_size": 256, "lr": 1e-4,
               "warmup_epochs": 5, "target_seq_len": 512, "align_steps": 60,
@@ -136,7 +148,7 @@ COSMETIC = frozenset({"eval_batch_size"})
 # Settings added after run keys were first issued, each with the value that reproduces the behaviour
 # from before it existed. A run whose value equals it hashes as it did then, so adding a setting whose
 # default keeps the old behaviour never invalidates finished runs (resumed sweeps do not redo them).
-ADDED_SETTINGS: dict[str, Any] = {"loss_space": "normalised"}
+ADDED_SETTINGS: dict[str, Any] = {"loss_space": "normalised", "embed_norm": "orca"}
 
 
 def key_settings(cfg: Any, reads: tuple[str, ...] | None = None) -> dict[str, Any]:

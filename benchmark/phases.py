@@ -135,7 +135,7 @@ def adaptive_align(trainer: Trainer, phase, align_loss: str) -> None:
     """xbench-adaptive's bound-guided alignment (the rule: :mod:`xbench.methods.xbench_adaptive`)."""
     cfg = trainer.cfg
     loss = trainer.alignment(align_loss)
-    tracker = trainer.bound_tracker()
+    tracker = trainer.bound_tracker("select")  # decisions on their own subset, never the reported one
     trainer._set_trainable(phase.trainable)
     opt, sched = trainer.align_optimizer()
     prev = tracker.terms()
@@ -151,7 +151,8 @@ def adaptive_align(trainer: Trainer, phase, align_loss: str) -> None:
         steps = step + 1
         trainer.log_curve("adaptive-align", step, steps, "train", f"align_{align_loss}", total)
         trainer.log_curve("adaptive-align", step, steps, "train", "adaptive_lr_scale", scale)
-        terms = trainer.track("adaptive-align", step, steps) or tracker.terms()
+        trainer.track("adaptive-align", step, steps)  # the reported bound (its own subset)
+        terms = tracker.terms()
         if terms.fld > prev.fld + cfg.adaptive_fld_tol:  # alignment distorts the label structure: slow down
             scale /= 2
             for group in opt.param_groups:

@@ -11,8 +11,12 @@ The form (methods.md §7, inferred from RECRAFT's figure and code; every constan
   source features (``bound_source_error``: its 0-1 error). :math:`h_s` is a linear classifier on the
   source reference (mean-pooled embedding-layer features of text windows, k-means labels;
   :mod:`xbench.source`) trained once per run with RECRAFT's tau-hinge (:func:`fit_source_model`).
-- :math:`\tau` (``bound_tau_max``; ``bound_tau_mean``): the empirical Lipschitz constant of the source
-  loss in feature space, :math:`\max_i \|\nabla_u \ell(h_s(u), y_i)|_{u=u_i}\|` over the held-out source points.
+- :math:`\tau` (``bound_tau_lip``): the Lipschitz constant of the source loss in feature space, exact for
+  the linear softmax head :math:`h_s(u) = Wu + b` (:func:`linear_ce_lipschitz`):
+  :math:`\tau = \max_{i,j} \|w_i - w_j\|`. This is the constant Kantorovich-Rubinstein needs, and
+  the one that enters B. Beside it, the empirical gradient norms at the held-out source points,
+  ``bound_tau_max`` (max) and ``bound_tau_mean`` (mean): they are not Lipschitz constants
+  (well-classified points have near-zero gradients) and are logged for comparison only.
 - :math:`W` (``bound_w2``): the 2-Wasserstein distance between the embedded target features
   :math:`\varphi_\#P_T` (mean-pooled embedder outputs of a fixed subset of validation inputs) and the
   held-out source features, estimated as :math:`\sqrt{2 S_\varepsilon}` from the debiased Sinkhorn
@@ -59,6 +63,18 @@ def loss_grad_norms(head: nn.Module, u: torch.Tensor, y: torch.Tensor,
     losses = F.cross_entropy(head(u), y, reduction="none")
     (g,) = torch.autograd.grad(losses.sum(), u, create_graph=create_graph, retain_graph=True)
     return g.norm(dim=1), losses
+
+
+def linear_ce_lipschitz(head: nn.Linear) -> float:
+    r"""The Lipschitz constant in ``u`` of :math:`\ell(u, y) = \mathrm{CE}(Wu + b, y)`, over all ``u`` and ``y``.
+
+    :math:`\nabla_u \ell = W^\top(p - e_y) = \sum_{j \ne y} p_j (w_j - w_y)`, a combination of the
+    differences of class weight rows with weights summing to :math:`1 - p_y < 1`, so
+    :math:`\|\nabla_u \ell\| < \max_j \|w_j - w_y\|`, approached as ``p`` concentrates on the
+    farthest class. Hence :math:`L = \max_{i,j} \|w_i - w_j\|` (0 for a single class).
+    """
+    w = head.weight.detach().double()
+    return float(torch.cdist(w, w).max()) if len(w) > 1 else 0.0
 
 
 def feature_label_distortion(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -143,6 +159,7 @@ class BoundTerms:
     source_error: float
     tau_max: float
     tau_mean: float
+    tau_lip: float  # the exact Lipschitz constant (linear_ce_lipschitz): the tau of B
     w: float  # debiased Sinkhorn divergence S_eps
     fld: float
     fit: float
@@ -155,8 +172,8 @@ class BoundTerms:
 
     @property
     def alignment_cost(self) -> float:
-        """The part of the bound alignment moves: tau * W + FLD."""
-        return self.tau_max * self.w2 + self.fld
+        """The part of the bound alignment moves: tau * W + FLD (tau: the exact Lipschitz constant)."""
+        return self.tau_lip * self.w2 + self.fld
 
     @property
     def bound(self) -> float:
@@ -166,14 +183,21 @@ class BoundTerms:
         """(split, quantity, value) rows for curves.csv."""
         return [("source", "bound_source_loss", self.source_loss), ("source", "bound_source_error", self.source_error),
                 ("source", "bound_tau_max", self.tau_max), ("source", "bound_tau_mean", self.tau_mean),
+                ("source", "bound_tau_lip", self.tau_lip),
                 ("val", "bound_w", self.w), ("val", "bound_w2", self.w2), ("val", "bound_fld", self.fld),
                 ("train", "bound_fit", self.fit), ("val", "bound_val", self.val), ("val", "bound", self.bound)]
 
 
 class BoundTracker:
-    """Measures :class:`BoundTerms` of a trainer's current model on subsets fixed at construction."""
+    """Measures :class:`BoundTerms` of a trainer's current model on subsets fixed at construction.
 
-    def __init__(self, trainer, source_model: SourceModel):
+    The validation points are drawn once per run seed and split in two disjoint subsets: ``report``
+    (at most ``bound_points``, and at most half the split when it is small) gives the bound that is
+    logged and reported; ``select`` (the next ``bound_points``) is for methods that make decisions
+    from the bound (xbench-adaptive), so the reported bound is never the one a method was tuned on.
+    """
+
+    def __init__(self, trainer, source_model: SourceModel, part: str = "report"):
         from xbench.align import build_alignment
 
         self.trainer, self.sm = trainer, source_model
@@ -188,10 +212,19 @@ class BoundTracker:
             err = (source_model.head(xs).argmax(dim=1) != ys).float().mean().item()
         # the head and the source features are frozen: the source terms are constants of the run
         self.source_terms = {"source_loss": losses.mean().item(), "source_error": err,
-                             "tau_max": norms.max().item(), "tau_mean": norms.mean().item()}
+                             "tau_max": norms.max().item(), "tau_mean": norms.mean().item(),
+                             "tau_lip": linear_ce_lipschitz(source_model.head)}
         self.w_loss = build_alignment("sinkhorn", xs)
         (x_val, y_val), (x_tr, y_tr) = trainer._norm["val"], trainer._norm["train"]
-        self.val_idx = np.sort(rng.permutation(len(x_val))[: cfg.bound_points])
+        perm = rng.permutation(len(x_val))
+        n_report = min(cfg.bound_points, math.ceil(len(x_val) / 2))
+        chosen = perm[:n_report] if part == "report" else perm[n_report:n_report + cfg.bound_points]
+        if len(chosen) == 0:
+            from xbench.errors import ConfigError
+
+            raise ConfigError(f"the validation split ({len(x_val)} samples) is too small for a separate "
+                              "selection subset of the bound; use more samples (--set n_samples=...).")
+        self.val_idx = np.sort(chosen)
         self.fit_idx = np.sort(rng.permutation(len(x_tr))[: cfg.bound_fit_points])
         self.x_val, self.x_fit, self.y_fit = x_val[self.val_idx], x_tr[self.fit_idx], y_tr[self.fit_idx]
         train_labels = trainer.data.pseudo_labels(cfg.n_classes)

@@ -135,12 +135,15 @@ class Trainer:
                                                   min(cfg.bound_points, len(feats) // 5), self.seed)
         return self._source_model
 
-    def bound_tracker(self):
+    def bound_tracker(self, part: str = "report"):
+        """The bound tracker on the ``report`` or the disjoint ``select`` validation subset."""
         if self._tracker is None:
+            self._tracker = {}
+        if part not in self._tracker:
             from xbench.theory import BoundTracker
 
-            self._tracker = BoundTracker(self, self.source_model())
-        return self._tracker
+            self._tracker[part] = BoundTracker(self, self.source_model(), part)
+        return self._tracker[part]
 
     def track(self, phase: str, epoch: int, step: int, val: float | None = None):
         """Log the bound terms (when tracking) and return them, else None."""

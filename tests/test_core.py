@@ -200,9 +200,10 @@ def test_run_keys_and_settings_hash():
     def spec(cfg):
         return RunSpec("t", 1, "m", 1, "b", "none", "quick", 0, "sha", cfg)
 
-    cfg = TrainConfig(loss_space=ADDED_SETTINGS["loss_space"])
-    before = spec(cfg).as_dict()  # the dict xbench hashed before loss_space existed
-    del before["config"]["loss_space"], before["config"]["eval_batch_size"]
+    cfg = TrainConfig(**ADDED_SETTINGS)
+    before = spec(cfg).as_dict()  # the dict xbench hashed before the added settings existed
+    for k in [*ADDED_SETTINGS, "eval_batch_size"]:
+        del before["config"][k]
     assert run_key(spec(cfg).key_dict()) == run_key(before)
     raw = dataclasses.replace(cfg, loss_space="raw")
     assert run_key(spec(raw).key_dict()) != run_key(before)

@@ -179,7 +179,7 @@ class ScriptedTracker:
     def terms(self, val=None):
         self.states.append({k: v.clone() for k, v in self.model.embedder.state_dict().items()})
         w2, fld = self.script.pop(0)
-        return BoundTerms(source_loss=0, source_error=0, tau_max=1.0, tau_mean=1.0, w=w2**2 / 2, fld=fld, fit=0, val=0)
+        return BoundTerms(source_loss=0, source_error=0, tau_max=1.0, tau_mean=1.0, tau_lip=1.0, w=w2**2 / 2, fld=fld, fit=0, val=0)
 
 
 @pytest.mark.parametrize("script,steps,reason,lr_scale", [
@@ -192,7 +192,7 @@ def test_adaptive_rule(tiny_backbone, script, steps, reason, lr_scale):
     from xbench.train import get_phase
 
     trainer = make_trainer(tiny_backbone, align_steps=3, adaptive_patience=2, track_bound=False)
-    trainer._tracker = tracker = ScriptedTracker(script, trainer.model)
+    trainer._tracker = {"select": (tracker := ScriptedTracker(script, trainer.model))}
     get_phase("adaptive-align")(trainer, Phase("adaptive-align", trainable=("embedder",), uses_alignment=True), "sinkhorn")
     assert trainer.summary["adaptive_steps"] == steps and trainer.summary["adaptive_stop"] == reason
     scales = [c["value"] for c in trainer.curves if c["quantity"] == "adaptive_lr_scale"]

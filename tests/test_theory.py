@@ -117,12 +117,14 @@ def test_nearest_centroid_by_hand():
 
 
 def test_bound_terms_add_up():
-    t = BoundTerms(source_loss=0.5, source_error=0.1, tau_max=0.4, tau_mean=0.2, w=2.0, fld=0.3, fit=0.25, val=0.7)
+    t = BoundTerms(source_loss=0.5, source_error=0.1, tau_max=0.4, tau_mean=0.2, tau_lip=0.9, w=2.0, fld=0.3,
+                   fit=0.25, val=0.7)
     assert t.w2 == pytest.approx(2.0)  # sqrt(2 * 2)
-    assert t.bound == pytest.approx(0.5 + 0.4 * 2.0 + 0.3 + 0.25)
-    assert BoundTerms(0, 0, 1, 1, -1e-4, 0, 0, 0).w2 == 0.0
+    assert t.bound == pytest.approx(0.5 + 0.9 * 2.0 + 0.3 + 0.25)  # the exact Lipschitz constant enters B
+    assert BoundTerms(0, 0, 1, 1, 1, -1e-4, 0, 0, 0).w2 == 0.0
     quantities = {q for _, q, _ in t.rows()}
-    assert quantities == {"bound_source_loss", "bound_source_error", "bound_tau_max", "bound_tau_mean", "bound_w",
+    assert quantities == {"bound_source_loss", "bound_source_error", "bound_tau_max", "bound_tau_mean",
+                          "bound_tau_lip", "bound_w",
                           "bound_w2", "bound_fld", "bound_fit", "bound_val", "bound"}
 
 
@@ -140,14 +142,17 @@ def test_tracking_logs_every_epoch_and_never_changes_training(tiny_backbone):
     assert not any(q.startswith("bound") for q in pd.DataFrame(off.curves)["quantity"])
     bound = c[c.quantity == "bound"]
     assert list(zip(bound.phase, bound.epoch)) == [("align", 0), ("align", 1), ("fit", 0), ("fit", 1)]
-    for q in ("bound_source_loss", "bound_tau_max"):  # frozen head, fixed source points: constants of the run
+    for q in ("bound_source_loss", "bound_tau_max", "bound_tau_lip"):  # frozen head, fixed source points: constants of the run
         assert c[c.quantity == q]["value"].nunique() == 1
     fld = c[c.quantity == "bound_fld"]["value"]
     assert ((fld >= 0) & (fld <= math.log(3) + 1e-6)).all()
     val_fit = c[(c.phase == "fit") & (c.quantity == "nrmse")]["value"].to_numpy()
     assert np.allclose(c[(c.phase == "fit") & (c.quantity == "bound_val")]["value"], val_fit)
     terms = on.bound_tracker().terms()
-    assert terms.bound == pytest.approx(terms.source_loss + terms.tau_max * terms.w2 + terms.fld + terms.fit)
+    assert terms.bound == pytest.approx(terms.source_loss + terms.tau_lip * terms.w2 + terms.fld + terms.fit)
+    assert terms.tau_lip >= terms.tau_max  # the exact constant bounds every observed gradient norm
+    select = on.bound_tracker("select")  # xbench-adaptive's subset: disjoint from the reported one
+    assert not set(select.val_idx) & set(on.bound_tracker().val_idx)
 
 
 def test_alignment_lowers_the_tracked_distance(tiny_backbone):
@@ -194,3 +199,28 @@ def test_bound_report_rank_correlations():
     # rows and curves written twice (duplicated runs of xbench before run claims) change nothing
     twice = bound_tables(pd.concat([scores, scores]), pd.concat([curves, curves]))
     assert twice[0].equals(bound_tables(scores, curves)[0]) and twice[1].equals(bound_tables(scores, curves)[1])
+
+
+def test_linear_head_lipschitz_constant_bounds_every_gradient_and_is_approached():
+    import torch
+    from torch import nn
+
+    from xbench.theory import linear_ce_lipschitz, loss_grad_norms
+
+    torch.manual_seed(0)
+    head = nn.Linear(6, 4)
+    lip = linear_ce_lipschitz(head)
+    w = head.weight.detach()
+    assert lip == pytest.approx(max((w[i] - w[j]).norm().item() for i in range(4) for j in range(4)))
+    u = torch.randn(2000, 6) * 5
+    y = torch.randint(4, (2000,))
+    norms, _ = loss_grad_norms(head, u, y)
+    assert norms.max().item() <= lip + 1e-6
+    i, j = max(((i, j) for i in range(4) for j in range(4)), key=lambda p: (w[p[0]] - w[p[1]]).norm().item())
+    with torch.no_grad():  # two classes only: the supremum is approached far out on the wrong side
+        two = nn.Linear(6, 2)
+        two.weight.copy_(w[[i, j]]), two.bias.zero_()
+    far = 100.0 * (w[j] - w[i])
+    g, _ = loss_grad_norms(two, far[None], torch.tensor([0]))
+    assert g.item() == pytest.approx(lip, rel=1e-3) and linear_ce_lipschitz(two) == pytest.approx(lip)
+    assert linear_ce_lipschitz(nn.Linear(6, 1)) == 0.0

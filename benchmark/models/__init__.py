@@ -44,12 +44,13 @@ class CrossModalModel(nn.Module):
 
 
 def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: tuple[int, ...],
-                target_seq_len: int) -> CrossModalModel:
+                target_seq_len: int, embed_norm: str = "orca") -> CrossModalModel:
     """The cross-modal model for samples ``input_shape`` -> ``output_shape`` on the same grid.
 
     1D (C, L) -> (C', L): :class:`Embedder1D` and :class:`DenseHead1D` (text bodies only).
     2D (C, H, W) -> (C', H, W): :class:`Embedder2D` and :class:`DenseHead2D`, with a text body (the
     patch tokens in raster order) or a ViT/Swin body (see :mod:`xbench.models.backbone`).
+    ``embed_norm`` places the embedder's LayerNorm (``orca``, ``bert``, ``none``: :mod:`xbench.models.embedders`).
     """
     rank = len(input_shape) - 1
     if rank not in (1, 2) or len(output_shape) != len(input_shape) or input_shape[1:] != output_shape[1:]:
@@ -61,12 +62,13 @@ def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: 
         if backbone.kind != "text":
             raise ConfigError(f"backbone {backbone.name!r} is a {backbone.kind} vision body; 1D tasks need a "
                               "text body (ORCA uses RoBERTa for 1D inputs).")
-        emb = Embedder1D(input_shape[0], input_shape[1], backbone.hidden_size, target_seq_len, backbone.max_positions)
+        emb = Embedder1D(input_shape[0], input_shape[1], backbone.hidden_size, target_seq_len, backbone.max_positions,
+                         embed_norm)
         if backbone.pretrained:
             emb.init_from_body(backbone.embeddings, backbone.position_offset)
         return CrossModalModel(emb, backbone, DenseHead1D(backbone.hidden_size, output_shape[0], emb.k))
     emb2 = Embedder2D(input_shape[0], input_shape[1:], backbone.hidden_size, target_seq_len, backbone.max_positions,
-                      positions=backbone.kind != "swin")
+                      positions=backbone.kind != "swin", norm=embed_norm)
     if backbone.pretrained:
         if backbone.kind == "text":
             emb2.init_from_text(backbone.embeddings, backbone.position_offset)

@@ -2,6 +2,12 @@
 
 Input ``x`` (B, C, L) becomes ``L/k`` tokens of the body's width d, where the patch size
 ``k = stack_num(L, target_seq_len)`` is the smallest divisor of L with ``L/k <= target_seq_len``.
+``norm`` places the LayerNorm: ``orca`` normalises the projection before the positions are added
+(ORCA's embedder), ``bert`` normalises projection + positions (the body's own embedding layer, which
+the copied LayerNorm weights were trained in), ``none`` leaves it out. With ``orca`` and a zero conv
+bias, a patch ``c * v`` embeds as ``sign(c) * LN(W v)``: its amplitude is lost before the body, and a
+task whose output depends on the input's level (a near-constant field) cannot be learned.
+
 Initialisation as ORCA's ``embedder_init``: conv weight ``xavier_uniform(gain=sqrt(2))``, bias 0;
 LayerNorm and position embeddings copied from the body's own embedding layer (pretrained bodies).
 """
@@ -25,8 +31,10 @@ def stack_num(length: int, target_seq_len: int) -> int:
 
 
 class Embedder1D(nn.Module):
-    def __init__(self, in_channels: int, length: int, d: int, target_seq_len: int, max_positions: int):
+    def __init__(self, in_channels: int, length: int, d: int, target_seq_len: int, max_positions: int,
+                 norm: str = "orca"):
         super().__init__()
+        self.norm_at = norm
         self.k = stack_num(length, target_seq_len)
         self.n_tokens = length // self.k
         if self.n_tokens > max_positions:
@@ -34,7 +42,7 @@ class Embedder1D(nn.Module):
                 f"{self.n_tokens} tokens exceed the body's {max_positions} positions; lower target_seq_len."
             )
         self.conv = nn.Conv1d(in_channels, d, kernel_size=self.k, stride=self.k)
-        self.norm = nn.LayerNorm(d)
+        self.norm = nn.LayerNorm(d) if norm != "none" else nn.Identity()
         self.pos = nn.Parameter(torch.zeros(self.n_tokens, d))
         nn.init.xavier_uniform_(self.conv.weight, gain=math.sqrt(2.0))
         nn.init.zeros_(self.conv.bias)
@@ -44,7 +52,7 @@ class Embedder1D(nn.Module):
         """Copy the body's embedding LayerNorm and its first ``n_tokens`` position embeddings."""
         with torch.no_grad():
             ln = getattr(embeddings, "LayerNorm", None)
-            if ln is not None:
+            if ln is not None and isinstance(self.norm, nn.LayerNorm):
                 self.norm.weight.copy_(ln.weight)
                 self.norm.bias.copy_(ln.bias)
                 self.norm.eps = ln.eps
@@ -54,4 +62,4 @@ class Embedder1D(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, L) -> (B, L/k, d)."""
         h = self.conv(x).transpose(1, 2)
-        return self.norm(h) + self.pos
+        return self.norm(h + self.pos) if self.norm_at == "bert" else self.norm(h) + self.pos

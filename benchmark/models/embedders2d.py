@@ -43,8 +43,9 @@ def patch_size_2d(height: int, width: int, target_seq_len: int) -> int:
 
 class Embedder2D(nn.Module):
     def __init__(self, in_channels: int, spatial: tuple[int, int], d: int, target_seq_len: int,
-                 max_positions: int | None, positions: bool = True):
+                 max_positions: int | None, positions: bool = True, norm: str = "orca"):
         super().__init__()
+        self.norm_at = norm  # where the LayerNorm sits: orca, bert or none (xbench.models.embedders)
         self.spatial = tuple(spatial)
         self.p = patch_size_2d(*self.spatial, target_seq_len)
         self.grid = (math.ceil(self.spatial[0] / self.p), math.ceil(self.spatial[1] / self.p))
@@ -54,7 +55,7 @@ class Embedder2D(nn.Module):
                 f"{self.n_tokens} tokens exceed the body's {max_positions} positions; lower target_seq_len."
             )
         self.conv = nn.Conv2d(in_channels, d, kernel_size=self.p, stride=self.p)
-        self.norm = nn.LayerNorm(d)
+        self.norm = nn.LayerNorm(d) if norm != "none" else nn.Identity()
         self.pos = nn.Parameter(torch.zeros(self.n_tokens, d)) if positions else None
         nn.init.xavier_uniform_(self.conv.weight, gain=math.sqrt(2.0))
         nn.init.zeros_(self.conv.bias)
@@ -89,7 +90,7 @@ class Embedder2D(nn.Module):
                 self.pos.copy_(img.permute(0, 2, 3, 1).reshape(self.n_tokens, -1))
 
     def _copy_norm(self, ln: nn.Module | None) -> None:
-        if isinstance(ln, nn.LayerNorm) and ln.weight is not None and ln.weight.shape == self.norm.weight.shape:
+        if isinstance(ln, nn.LayerNorm) and isinstance(self.norm, nn.LayerNorm) and ln.weight is not None and ln.weight.shape == self.norm.weight.shape:
             self.norm.weight.copy_(ln.weight)
             self.norm.bias.copy_(ln.bias)
             self.norm.eps = ln.eps
@@ -99,5 +100,8 @@ class Embedder2D(nn.Module):
         pad_h, pad_w = self.grid[0] * self.p - x.shape[-2], self.grid[1] * self.p - x.shape[-1]
         if pad_h or pad_w:
             x = F.pad(x, (0, pad_w, 0, pad_h))
-        h = self.norm(self.conv(x).flatten(2).transpose(1, 2))
+        h = self.conv(x).flatten(2).transpose(1, 2)
+        if self.norm_at == "bert":
+            return self.norm(h if self.pos is None else h + self.pos)
+        h = self.norm(h)
         return h if self.pos is None else h + self.pos

@@ -50,7 +50,7 @@ register_task(TaskSpec(
     loader=load_single_step, generator=generate_cfd1d,
     generator_params={"eta": 0.1, "zeta": 0.1, "nx": 1024, "n_frames": 101, "t_final": 1.0, "seed": 0},
     split={"test_fraction": 0.1, "test_position": "first", "val_fraction": 0.1},
-    profiles={"quick": {"n_samples": 48},
+    profiles={"quick": {"n_samples": 48}, "cpu": {"n_samples": 300},  # generation: about 1 sample/s
               "paper": {**ORCA_PAPER, "lr": 1e-4, "target_seq_len": 128}},
     reference=REFERENCE,
 ))
@@ -68,7 +68,7 @@ register_task(TaskSpec(
     loader=load_single_step, generator=generate_cfd2d,
     generator_params={"mach": 1.0, "eta": 0.1, "zeta": 0.1, "nx": 128, "n_frames": 21, "t_final": 1.0, "seed": 0},
     split={"test_fraction": 0.1, "test_position": "last", "val_fraction": 0.1},
-    profiles={"quick": {"n_samples": 20},
+    profiles={"quick": {"n_samples": 20}, "cpu": {"n_samples": 120},  # generation: about 0.1 sample/s
               "paper": {**ORCA_PAPER, "lr": 1e-3, "target_seq_len": 64}},
     reference=REFERENCE,
 ))
