@@ -19,6 +19,7 @@ examples:
   xbench ls tasks
   xbench data generate pdebench-burgers --n-samples 1000
   xbench data verify pdebench-burgers --data-root /data/pdebench   # MD5 + data generation of a real file
+  xbench data card pdebench-shallow-water          # distinct inputs, train/test twins, baselines' scores
   xbench report
 """
 
@@ -104,6 +105,16 @@ def _parser() -> argparse.ArgumentParser:
     i = dsub.add_parser("info", help="where a task's data is and what it holds")
     i.add_argument("task")
     i.add_argument("--data-root", default=None)
+    c = dsub.add_parser("card", help="how hard a task is: distinct inputs, train/test twins, baselines' scores",
+                        epilog="examples:\n  xbench data card pdebench-shallow-water\n"
+                               "  xbench data card pdebench-darcy --profile cpu --json card.json",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("task")
+    c.add_argument("--profile", default="quick", help="whose n_samples to use (default quick)")
+    c.add_argument("--n-samples", type=int, default=None, help="samples (default: the profile's)")
+    c.add_argument("--data-root", default=None)
+    c.add_argument("--allow-unverified-data", action="store_true", help="use a real file whose MD5 does not match")
+    c.add_argument("--json", default=None, metavar="FILE", help="also write the card as JSON")
     v = dsub.add_parser("verify", help="check a real file against PDEBench's MD5 and name its data generation",
                         epilog=EPILOG_VERIFY, formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("task")
@@ -274,6 +285,18 @@ def _cmd_data(args) -> int:
         verdict = verify(spec, root, progress=not args.no_progress)
         print(f"{spec.name}: {verdict.status}: {verdict.message}")
         return verdict.exit_code
+    if args.data_command == "card":
+        from xbench.report.datacard import data_card, format_card
+        from xbench.tasks.datafiles import load_task_data
+
+        cfg = resolve(args.profile, spec.profile_overrides(args.profile), {},
+                      {} if args.n_samples is None else {"n_samples": args.n_samples})
+        data = load_task_data(spec, root, cfg.n_samples, True, args.allow_unverified_data)
+        card = data_card(spec, data, cfg)
+        print(format_card(card))
+        if args.json:
+            Path(args.json).write_text(json.dumps(card, indent=2) + "\n")
+        return 0
     if args.data_command == "generate":
         if args.n_samples is not None and args.n_samples < 1:
             raise ConfigError(f"--n-samples must be a positive number, not {args.n_samples}.")

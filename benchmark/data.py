@@ -22,7 +22,8 @@ SPLITS = ("train", "val", "test")
 
 
 def split_indices(
-    n: int, test_fraction: float = 0.1, test_position: str = "first", val_fraction: float = 0.1
+    n: int, test_fraction: float = 0.1, test_position: str = "first", val_fraction: float = 0.1,
+    groups: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Index sets of the three splits of ``n`` samples.
 
@@ -30,9 +31,19 @@ def split_indices(
     (``data[:int(0.1 N)]``); group-per-seed ``.h5`` files use the LAST keys
     (``keys[int(0.9 N):]``). PDEBench has no validation split (it selects checkpoints on test);
     xbench carves one from the END of the training part, the same for every seed and method.
+
+    ``groups`` (one id per sample, e.g. the sample's initial condition) splits whole groups instead,
+    by the same rule applied to the groups in order of first appearance: no group is in two splits,
+    so no test sample has a twin in training.
     """
     if test_position not in ("first", "last"):
         raise ConfigError(f"test_position must be 'first' or 'last', not {test_position!r}.")
+    if groups is not None:
+        _, first, inverse = np.unique(np.asarray(groups), return_index=True, return_inverse=True)
+        order = np.argsort(np.argsort(first))  # group id -> its rank by first appearance
+        by_group = split_indices(len(first), test_fraction, test_position, val_fraction)
+        ranks = order[inverse]
+        return {s: np.flatnonzero(np.isin(ranks, g)) for s, g in by_group.items()}
     if test_position == "first":
         n_test = int(test_fraction * n)
         test, rest = np.arange(n_test), np.arange(n_test, n)
@@ -42,10 +53,17 @@ def split_indices(
     n_val = max(1, int(round(val_fraction * len(rest))))
     if len(test) < 1 or len(rest) - n_val < 2:
         raise ConfigError(
-            f"{n} samples are too few to split into train/val/test (test {test_fraction:.0%}, val "
-            f"{val_fraction:.0%} of the rest). Use more samples (--set n_samples=...)."
+            f"{n} {'groups of ' if groups is not None else ''}samples are too few to split into train/val/test "
+            f"(test {test_fraction:.0%}, val {val_fraction:.0%} of the rest). Use more samples (--set n_samples=...)."
         )
     return {"train": rest[:-n_val], "val": rest[-n_val:], "test": test}
+
+
+def input_groups(x: torch.Tensor) -> np.ndarray:
+    """One id per sample: samples whose input fields are equal (to 1e-6 of the overall scale) share it."""
+    flat = x.flatten(1).double()
+    key = torch.round(flat / flat.abs().max().clamp_min(1e-30) * 1e6)
+    return torch.unique(key, dim=0, return_inverse=True)[1].numpy()
 
 
 class UnitGaussianNormalizer:

@@ -151,9 +151,20 @@ def test_ls_and_data_info(burgers_root, capsys):
     code, out, _ = run(["ls", "tasks"], capsys)
     assert code == 0 and "pdebench-burgers" in out
     code, out, _ = run(["ls", "methods"], capsys)
-    assert code == 0 and "align(otdd) -> fit" in out
+    assert code == 0 and "align(otdd) -> fit" in out and "train-mean" in out and "linear " in out
     code, out, _ = run(["data", "info", "pdebench-burgers", "--data-root", str(burgers_root)], capsys)
     assert code == 0 and "40 samples x 201 frames x 1024 cells" in out
+
+
+def test_data_card(burgers_root, tmp_path, capsys):
+    path = tmp_path / "card.json"
+    code, out, err = run(["data", "card", "pdebench-burgers", "--data-root", str(burgers_root), "--n-samples", "40",
+                          "--allow-unverified-data", "--json", str(path)], capsys)
+    assert code == 0, out + err
+    card = json.loads(path.read_text())
+    assert card["samples"] == 40 and card["distinct_inputs"] == 40 and card["test_exact_twins"] == 0
+    assert {"train-mean", "linear", "input-mean", "persistence", "nearest-train"} <= set(card["scores"])
+    assert 0 <= card["linear_r2"] <= 1 and "R^2 of linear" in out
 
 
 def test_help_has_examples(capsys):
@@ -201,3 +212,16 @@ def test_linear_probe_keeps_body_frozen_and_mmd_align_runs(burgers_root, tiny_ba
     assert code == 0, out + err
     curves = pd.read_csv(res / "pdebench/curves.csv")
     assert (curves["quantity"] == "align_mmd").sum() == 2
+
+
+def test_two_runs_differing_in_one_setting_are_two_leaderboard_rows(burgers_root, tmp_path, capsys):
+    res = tmp_path / "res"
+    base = ["run", "pdebench-burgers", "--data-root", str(burgers_root), "--results", str(res), "--method", "fno",
+            "--set", "n_samples=40", "--set", "batch_size=8", "--no-progress", "--allow-unverified-data"]
+    for epochs in ("1", "2"):
+        code, out, err = run([*base, "--set", f"epochs={epochs}"], capsys)
+        assert code == 0, out + err
+    code, out, _ = run(["report", "--results", str(res)], capsys)
+    board = pd.read_csv(res / "leaderboard.csv")
+    assert code == 0 and len(board) == 2 and board["settings_hash"].nunique() == 2
+    assert set(board["settings"]) == {"batch_size=8;epochs=1;n_samples=40", "batch_size=8;epochs=2;n_samples=40"}

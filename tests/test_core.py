@@ -214,3 +214,20 @@ def test_run_keys_and_settings_hash():
     assert settings_hash(1, more) != settings_hash(1, cfg)
     assert settings_diff(more, cfg) == f"epochs={cfg.epochs + 7}" and settings_diff(cfg, cfg) == ""
     assert settings_hash(1, more, reads=("n_samples",)) == settings_hash(1, cfg, reads=("n_samples",))
+
+
+def test_grouped_split_keeps_every_group_in_one_split():
+    from xbench.data import input_groups
+
+    g = torch.Generator().manual_seed(0)
+    fields = torch.randn(30, 1, 8, generator=g)
+    x = fields[torch.randint(30, (200,), generator=g)]  # 200 samples, at most 30 distinct inputs
+    groups = input_groups(x)
+    assert len(np.unique(groups)) == len(torch.unique(x.flatten(1), dim=0))
+    idx = split_indices(200, test_position="last", groups=groups)
+    assert sorted(np.concatenate(list(idx.values())).tolist()) == list(range(200))
+    owner = {}
+    for split, members in idx.items():
+        for grp in np.unique(groups[members]):
+            assert owner.setdefault(grp, split) == split  # no group in two splits: no train/test twins
+    assert len(idx["test"]) > 0 and len(idx["val"]) > 0

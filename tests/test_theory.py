@@ -162,9 +162,10 @@ def test_alignment_lowers_the_tracked_distance(tiny_backbone):
     assert trainer.bound_tracker().terms().w < before
 
 
-def _fake_results(bounds, tests, higher=False):
+def _fake_results(bounds, tests, higher=False, fits=None):
     scores, curves = [], []
-    for i, (b, t) in enumerate(zip(bounds, tests)):
+    fits = fits or [0.0] * len(bounds)
+    for i, (b, t, fit) in enumerate(zip(bounds, tests, fits)):
         key = f"k{i}"
         scores.append({"run_key": key, "task": "t", "task_version": 1, "profile": "quick", "method": f"m{i % 3}",
                        "seed": i // 3, "split": "test", "metric": "acc" if higher else "nrmse", "value": t,
@@ -176,8 +177,9 @@ def _fake_results(bounds, tests, higher=False):
                         "value": b + (3 - e)},
                        {"run_key": key, "phase": "fit", "epoch": e, "step": e, "split": "val", "quantity": "bound_val",
                         "value": val}]
-        curves.append({"run_key": key, "phase": "final", "epoch": 0, "step": 0, "split": "val", "quantity": "bound",
-                       "value": b})
+        for q, v in (("bound", b), ("bound_source_loss", 0.5), ("bound_fit", fit)):
+            curves.append({"run_key": key, "phase": "final", "epoch": 0, "step": 0, "split": "val", "quantity": q,
+                           "value": v})
     return pd.DataFrame(scores), pd.DataFrame(curves)
 
 
@@ -185,20 +187,38 @@ def test_bound_report_rank_correlations():
     scores, curves = _fake_results([1, 2, 3, 4, 5, 6], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
     per_task, per_method = bound_tables(scores, curves)
     row = per_task.iloc[0]
-    assert row["runs"] == 6 and row["rho_runs"] == pytest.approx(1.0) and row["mean_epoch_rho"] == pytest.approx(1.0)
+    assert row["runs"] == 6 and row["rho_B"] == pytest.approx(1.0) and row["mean_epoch_rho"] == pytest.approx(1.0)
+    assert row["rho_A"] == pytest.approx(1.0) and row["rho_B_ci"] == "[1.00, 1.00]"
     assert row["methods"] == 3 and row["rho_methods"] == pytest.approx(1.0)
     assert list(per_method["method"]) == ["m0", "m1", "m2"] and set(per_method["seeds"]) == {2}
     # accuracy-like metric: a lower bound with a higher accuracy is agreement
     scores, curves = _fake_results([1, 2, 3, 4, 5, 6], [0.9, 0.8, 0.7, 0.6, 0.5, 0.4], higher=True)
     row = bound_tables(scores, curves)[0].iloc[0]
-    assert row["rho_runs"] == pytest.approx(1.0) and row["mean_epoch_rho"] == pytest.approx(1.0)
+    assert row["rho_B"] == pytest.approx(1.0) and row["mean_epoch_rho"] == pytest.approx(1.0)
     scores, curves = _fake_results([6, 5, 4, 3, 2, 1], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
-    assert bound_tables(scores, curves)[0].iloc[0]["rho_runs"] == pytest.approx(-1.0)
+    assert bound_tables(scores, curves)[0].iloc[0]["rho_B"] == pytest.approx(-1.0)
     assert math.isnan(spearman([1, 2], [1, 2])) and math.isnan(spearman([1, 1, 1], [1, 2, 3]))
     assert bound_tables(scores, curves[curves.phase != "final"])[0].empty
     # rows and curves written twice (duplicated runs of xbench before run claims) change nothing
     twice = bound_tables(pd.concat([scores, scores]), pd.concat([curves, curves]))
     assert twice[0].equals(bound_tables(scores, curves)[0]) and twice[1].equals(bound_tables(scores, curves)[1])
+
+
+def test_partial_correlation_separates_the_alignment_terms_from_the_fit_term():
+    from xbench.report.bound import partial_spearman
+
+    rng = np.random.default_rng(0)
+    fit = rng.random(40)
+    noise = rng.random(40)
+    err = fit + 0.01 * rng.random(40)  # the error is the fit term's
+    bound = fit + noise + 0.5  # B = L_S + A + F_T with A unrelated to the error
+    scores, curves = _fake_results(list(bound), list(err), fits=list(fit))
+    row = bound_tables(scores, curves)[0].iloc[0]
+    assert row["rho_B"] > 0.4 and abs(row["partial_A"]) < 0.35  # B agrees, but only through F_T
+    lo, hi = (float(v) for v in row["partial_A_ci"].strip("[]").split(","))
+    assert lo <= row["partial_A"] <= hi and hi - lo < 1.0
+    err2 = fit + noise  # now the alignment terms carry information beyond F_T
+    assert partial_spearman(noise, err2, fit) > 0.6
 
 
 def test_linear_head_lipschitz_constant_bounds_every_gradient_and_is_approached():

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from xbench.data import TaskData, split_indices
+from xbench.data import TaskData, input_groups, split_indices
 from xbench.errors import DataError
 from xbench.tasks.pdebench.layouts import inspect, read_frames
 from xbench.tasks.registry import TaskSpec
@@ -55,7 +55,9 @@ def load_single_step(spec: TaskSpec, path: Path, n_samples: int | None, *, sourc
     arr = arr[(Ellipsis,) + tuple(slice(None, None, stride) for _ in meta.spatial)]
     tensor = torch.from_numpy(np.ascontiguousarray(arr))
     xi, yi = [used.index(c) for c in cin], [used.index(c) for c in cout]
-    idx = split_indices(len(tensor), **spec.split)
+    split = dict(spec.split)
+    groups = input_groups(tensor[:, 0][:, xi]) if split.pop("grouped", False) else None
+    idx = split_indices(len(tensor), **split, groups=groups)
     x = {s: tensor[i, 0][:, xi].clone() for s, i in idx.items()}
     y = {s: tensor[i, 1][:, yi].clone() for s, i in idx.items()}
     return TaskData(spec.name, x, y, source, str(path), sha256, meta.n_samples)

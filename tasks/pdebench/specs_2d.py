@@ -32,14 +32,16 @@ ORCA_2D = {"n_samples": None, "batch_size": 4, "warmup_epochs": 5, "decay_epochs
 
 def orca_2d_task(name: str, description: str, channels: tuple[int, int], cells: int, protocol: dict,
                  data: DataFile, generator, generator_params: dict, test_position: str, quick_samples: int,
-                 paper: dict) -> TaskSpec:
-    """A PDEBench 2D task under ORCA's single-step protocol, (C, H, W) channels first."""
+                 paper: dict, grouped: bool = False) -> TaskSpec:
+    """A PDEBench 2D task under ORCA's single-step protocol, (C, H, W) channels first. ``grouped``:
+    split by distinct input field (:func:`xbench.data.split_indices`), so no test sample has a training twin."""
     return register_task(TaskSpec(
         name=name, version=1, family="pdebench", description=description, modality="2d",
         kind="dense-regression", input_shape=(channels[0], cells, cells), output_shape=(channels[1], cells, cells),
         loss="nrmse", metrics=METRICS_2D, main_metric="nrmse", protocol={"name": "orca-single-step", **protocol},
         data=data, loader=load_single_step, generator=generator, generator_params=generator_params,
-        split={"test_fraction": 0.1, "test_position": test_position, "val_fraction": 0.1},
+        split={"test_fraction": 0.1, "test_position": test_position, "val_fraction": 0.1,
+               **({"grouped": True} if grouped else {})},
         profiles={"quick": {"n_samples": quick_samples}, "paper": {**ORCA_2D, **paper}}, reference=REFERENCE,
     ))
 
@@ -59,6 +61,18 @@ orca_2d_task(
              n_samples=1000),
     generate_swe, {"nx": 128, "n_frames": 101, "t_final": 1.0, "seed": 0}, "last", 100,
     {"optimizer": "adamw", "weight_decay": 0.0, "epochs": 200, "clip": 1.0, "warmup_epochs": 10})
+
+# The same file and protocol with a split that has no train/test twins (issue 11's data card: in the
+# published split most test samples have an identical initial field in training).
+orca_2d_task(
+    "pdebench-shallow-water-grouped",
+    "2D shallow water, radial dam break, split without leakage: whole groups of equal initial fields go to one "
+    "split (PDEBench's file repeats initial conditions; xbench data card shows the twins)",
+    (1, 1), 128, {"input_frame": 0, "target_frame": 100, "target_time": 1.0, "spatial_stride": 1},
+    DataFile(path="2D/shallow-water/2D_rdb_NA_NA.h5", layout="pdebench-groups", url=DARUS + "133021",
+             n_samples=1000),
+    generate_swe, {"nx": 128, "n_frames": 101, "t_final": 1.0, "seed": 0}, "last", 100,
+    {"optimizer": "adamw", "weight_decay": 0.0, "epochs": 200, "clip": 1.0, "warmup_epochs": 10}, grouped=True)
 
 RD2D_FILE = DataFile(path="2D/diffusion-reaction/2D_diff-react_NA_NA.h5", layout="pdebench-groups",
                      url=DARUS + "133017", n_samples=1000)
