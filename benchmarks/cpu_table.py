@@ -1,7 +1,7 @@
 """The cpu-profile sweep table (issue 11): per task the best cheap baseline, FNO, U-Net, orca and
 finetune (mean +- std over seeds, test main metric), each learned method's gain over the baseline
 (baseline error / method error; "NO" where it does not beat the baseline by more than one std),
-and the mean wall time per run. Built from the leaderboard, so rows of different settings, method
+the mean wall time per run and the largest peak memory of the task's runs. Built from the leaderboard, so rows of different settings, method
 versions or data are never pooled.
 
     python benchmarks/cpu_table.py RESULTS/pdebench > table.md
@@ -31,9 +31,10 @@ def main(folder: str) -> None:
     main_rows = latest_attempts(scores)
     main_rows = main_rows[(main_rows["split"] == "test") & (main_rows["is_main"].astype(str) == "True")]
     wall = main_rows[main_rows["status"] == "ok"].groupby(["task", "method"])["wall_s"].mean()
+    peak = main_rows[main_rows["status"] == "ok"].groupby("task")["peak_mem_mb"].max()
     lines = ["| task | best baseline | " + " | ".join(f"{m} (gain)" for m in LEARNED) + " | wall s/run "
-             + " / ".join(LEARNED) + " | seeds |",
-             "|---|---|" + "---|" * len(LEARNED) + "---|---|"]
+             + " / ".join(LEARNED) + " | peak MB | seeds |",
+             "|---|---|" + "---|" * len(LEARNED) + "---|---|---|"]
     wins = {m: [0, 0] for m in LEARNED}
     for task, g in board.groupby("task"):
         g = g[g["settings"].isin(["", "-"]) | g["settings"].isna()]  # the profile's own settings only
@@ -52,6 +53,7 @@ def main(folder: str) -> None:
             wins[m][0] += r["beats"] == "yes"
             wins[m][1] += r["beats"] == "yes" and r["gain"] >= 2
         cells.append(" / ".join(fmt(wall.get((task, m), float("nan"))) for m in LEARNED))
+        cells.append(f"{peak.get(task, float('nan')):.0f}")
         cells.append("/".join(seeds) or "-")
         lines.append("| " + " | ".join(cells) + " |")
     print("\n".join(lines))
