@@ -231,4 +231,4 @@ def test_every_method_end_to_end_with_bound_terms(burgers_root, tiny_backbone, t
     assert (curves[curves.method == "recraft"]["quantity"] == "source_head_train_acc").sum() == 4
     assert "bound-vs" not in out.err
     code = main(["report", "--results", str(res), "--out", str(tmp_path / "rep")])
-    assert code == 0 and "rho_runs" in (tmp_path / "rep" / "bound.md").read_text()
+    assert code == 0 and "partial_A" in (tmp_path / "rep" / "bound.md").read_text()
