@@ -14,7 +14,7 @@ leaderboard marks a learned method that does not beat the best of them.
 
 from xbench.methods import MethodSpec, Phase, register_method
 
-READS = ("n_samples", "eval_batch_size")  # the data they see; nothing they train with
+READS = ("n_samples",)  # the data they see; nothing they train with
 
 register_method(MethodSpec(
     name="input-mean",

@@ -3,7 +3,8 @@
 For the data a profile uses (its ``n_samples``, the task's split):
 
 - ``distinct_inputs``: distinct input fields among all samples (equal after rounding each value to
-  ``1e-6`` of the field's overall scale); fewer than the samples means repeated initial conditions;
+  ``1e-6`` of the overall scale, :func:`xbench.data.input_groups`, the groups a grouped split keeps
+  together); fewer than the samples means repeated initial conditions;
 - ``test_exact_twins`` / ``test_near_twins``: test samples whose nearest training input (L2) is
   identical (relative distance below 1e-6) or within ``NEAR`` (relative L2 distance, 1 %): there the
   test split measures recall of a training pair rather than generalisation;
@@ -20,7 +21,7 @@ from typing import Any
 
 import torch
 
-from xbench.data import TaskData
+from xbench.data import TaskData, input_groups
 
 NEAR = 1e-2
 EXACT = 1e-6
@@ -47,8 +48,7 @@ def data_card(spec, data: TaskData, cfg) -> dict[str, Any]:
     x = {s: data.x[s].flatten(1) for s in ("train", "val", "test")}
     y = {s: data.y[s] for s in ("train", "val", "test")}
     every = torch.cat(list(x.values()))
-    scale = every.abs().max().clamp_min(1e-30)
-    distinct = len(torch.unique(torch.round(every / scale * 1e6), dim=0))
+    distinct = len(set(input_groups(every).tolist()))  # the rule the grouped split uses
     nn_idx, nn_dist = _nearest(x["train"], x["test"])
     rel = nn_dist / x["test"].double().norm(dim=1).clamp_min(1e-30)
     card: dict[str, Any] = {

@@ -54,25 +54,21 @@ orca_2d_task(
     generate_darcy, {"beta": 0.1, "nx": 128, "seed": 0}, "first", 200,
     {"optimizer": "adamw", "weight_decay": 1e-5, "epochs": 100, "clip": None})
 
-orca_2d_task(
-    "pdebench-shallow-water", "2D shallow water, radial dam break: h(t=0) -> h(t=1), 128^2 (ORCA's PDE-SW)",
-    (1, 1), 128, {"input_frame": 0, "target_frame": 100, "target_time": 1.0, "spatial_stride": 1},
-    DataFile(path="2D/shallow-water/2D_rdb_NA_NA.h5", layout="pdebench-groups", url=DARUS + "133021",
-             n_samples=1000),
-    generate_swe, {"nx": 128, "n_frames": 101, "t_final": 1.0, "seed": 0}, "last", 100,
-    {"optimizer": "adamw", "weight_decay": 0.0, "epochs": 200, "clip": 1.0, "warmup_epochs": 10})
-
-# The same file and protocol with a split that has no train/test twins (issue 11's data card: in the
-# published split most test samples have an identical initial field in training).
-orca_2d_task(
-    "pdebench-shallow-water-grouped",
-    "2D shallow water, radial dam break, split without leakage: whole groups of equal initial fields go to one "
-    "split (PDEBench's file repeats initial conditions; xbench data card shows the twins)",
-    (1, 1), 128, {"input_frame": 0, "target_frame": 100, "target_time": 1.0, "spatial_stride": 1},
-    DataFile(path="2D/shallow-water/2D_rdb_NA_NA.h5", layout="pdebench-groups", url=DARUS + "133021",
-             n_samples=1000),
-    generate_swe, {"nx": 128, "n_frames": 101, "t_final": 1.0, "seed": 0}, "last", 100,
-    {"optimizer": "adamw", "weight_decay": 0.0, "epochs": 200, "clip": 1.0, "warmup_epochs": 10}, grouped=True)
+# ORCA's split, and the same file with a split that has no train/test twins (issue 11's data card: in
+# the published split most test samples have an identical initial field in training).
+for name, description, grouped in (
+        ("pdebench-shallow-water", "2D shallow water, radial dam break: h(t=0) -> h(t=1), 128^2 (ORCA's PDE-SW)",
+         False),
+        ("pdebench-shallow-water-grouped", "2D shallow water, radial dam break, split without leakage: whole groups "
+         "of equal initial fields go to one split (PDEBench's file repeats initial conditions; xbench data card "
+         "shows the twins)", True)):
+    orca_2d_task(
+        name, description,
+        (1, 1), 128, {"input_frame": 0, "target_frame": 100, "target_time": 1.0, "spatial_stride": 1},
+        DataFile(path="2D/shallow-water/2D_rdb_NA_NA.h5", layout="pdebench-groups", url=DARUS + "133021",
+                 n_samples=1000),
+        generate_swe, {"nx": 128, "n_frames": 101, "t_final": 1.0, "seed": 0}, "last", 100,
+        {"optimizer": "adamw", "weight_decay": 0.0, "epochs": 200, "clip": 1.0, "warmup_epochs": 10}, grouped=grouped)
 
 RD2D_FILE = DataFile(path="2D/diffusion-reaction/2D_diff-react_NA_NA.h5", layout="pdebench-groups",
                      url=DARUS + "133017", n_samples=1000)
