@@ -5,7 +5,7 @@
 #   bash benchmarks/sweep_cpu.sh PART [RESULTS_DIR] [REPORT_DIR]   PART: 1d | 2d | methods | all
 # Part 1d (six 1D tasks) and part 2d (five 2D tasks) are each sized to about two hours on a 2-core
 # CPU; "methods" runs the other cross-modal methods on two tasks. Re-running resumes: finished runs
-# are skipped. Set XBENCH_DATA to reuse generated data.
+# are skipped. Set XBENCH_DATA to reuse generated data, SEEDS (default "0 1 2") to run some seeds.
 set -uo pipefail
 PART=${1:-all}
 RESULTS=${2:-results}
@@ -19,7 +19,7 @@ case $PART in
   *) echo "PART must be 1d, 2d, methods or all" >&2; exit 2 ;;
 esac
 start=$(date +%s)
-for seed in 0 1 2; do
+for seed in ${SEEDS:-0 1 2}; do
   for task in $TASKS; do
     # the cheap baselines that apply (the default set) come with every task
     baselines=$(python -c "from xbench.runner import default_methods; from xbench.tasks.registry import get_task; \
