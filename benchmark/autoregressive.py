@@ -1,4 +1,4 @@
-r"""PDEBench's autoregressive protocol (specs/pdebench.md §6), for any model of any method.
+r"""PDEBench's autoregressive protocol (docs/pdebench.md §5), for any model of any method.
 
 A trajectory task holds whole trajectories ``(N, C, *X, T)`` (time last, frames strided by the
 task's ``time_stride``). With ``k = initial_step``:

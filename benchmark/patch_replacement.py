@@ -1,7 +1,7 @@
 r"""PaRe's gated patch replacement: the ``pare`` phase kind.
 
 Cai et al., "Enhancing Cross-Modal Fine-Tuning with Gradually Intermediate Modality Generation", ICML
-2024 (methods.md §3; official code ``BIT-DA/PaRe``, ``src/main_PaRe_dense.py``). Each fitting step
+2024 (docs/methods.md §3; official code ``BIT-DA/PaRe``, ``src/main_PaRe_dense.py``). Each fitting step
 embeds a batch of source windows with the body's own (frozen, pretrained) embedding layer and builds
 an intermediate-modality sequence by replacing ``k`` of the ``N`` target tokens with ``k`` source
 tokens chosen by a learned gate :math:`g(e) = \sigma(\mathrm{Linear}(e))`:

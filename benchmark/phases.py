@@ -41,7 +41,7 @@ def fld(trainer: Trainer, phase, align_loss: str) -> None:
     random chunks of ``fld_maxsamples``: one optimizer step (lr ``fld_lr``) per chunk on
     :math:`w_y \frac{m}{n_y} H\big(\frac1m\sum_j \mathrm{softmax}(h_s(\bar\varphi(x_j)))\big)`.
     Only the embedder trains; the head stays frozen (RECRAFT's code means to freeze it but its
-    ``set_grad_state`` misses a bare ``nn.Linear``, methods.md §7). RECRAFT passes the source
+    ``set_grad_state`` misses a bare ``nn.Linear``, docs/methods.md §7). RECRAFT passes the source
     model through the body; here :math:`h_s` reads the mean-pooled features directly, the space in
     which the bound's tau and W are measured (:mod:`xbench.theory`).
     """

@@ -1,9 +1,9 @@
 r"""The terms of RECRAFT's generalisation bound, measured on fixed held-out subsets every epoch.
 
-RECRAFT (Tran et al., AISTATS 2026; methods.md §7) bounds the target error of a cross-modal model by a
+RECRAFT (Tran et al., AISTATS 2026; docs/methods.md §7) bounds the target error of a cross-modal model by a
 source term, an alignment term, the feature-label distortion and the target fit. xbench logs the terms
 for every recipe, including those that optimise none of them, so all are compared on the same scale.
-The form (methods.md §7, inferred from RECRAFT's figure and code; every constant is 1):
+The form (docs/methods.md §7, inferred from RECRAFT's figure and code; every constant is 1):
 
 .. math::  B = L_S + \tau\, W + \mathrm{FLD} + F_T
 
@@ -106,7 +106,7 @@ class SourceModel:
 
 def fit_source_model(feats: torch.Tensor, labels: torch.Tensor, tau: float, rho: float, epochs: int,
                      n_hold: int, seed: int, lr: float = 1e-3, batch_size: int = 32) -> SourceModel:
-    r"""RECRAFT's source predictor with the gradient-norm constraint (methods.md §7 step 1).
+    r"""RECRAFT's source predictor with the gradient-norm constraint (docs/methods.md §7 step 1).
 
     A linear head on the source features, AdamW (lr ``lr``, weight decay 0.05, cosine schedule): the
     first half of the epochs plain cross-entropy, the second half

@@ -3,7 +3,7 @@
 # ORCA-protocol PDEBench task x 3 seeds, seed by seed (so a cut-short sweep still covers every task
 # once), then the table (benchmarks/cpu_table.py), the leaderboard and the bound report.
 #   bash benchmarks/sweep_cpu.sh PART [RESULTS_DIR] [REPORT_DIR]   PART: 1d | 2d | methods | all
-# Part 1d (six 1D tasks) and part 2d (five 2D tasks) are each sized to about two hours on a 2-core
+# Part 1d (six 1D tasks) and part 2d (five 2D tasks and the grouped shallow-water split) are each sized to about two hours on a 2-core
 # CPU; "methods" runs the other cross-modal methods on two tasks. Re-running resumes: finished runs
 # are skipped. Set XBENCH_DATA to reuse generated data, SEEDS (default "0 1 2") to run some seeds.
 set -uo pipefail
@@ -11,7 +11,7 @@ PART=${1:-all}
 RESULTS=${2:-results}
 REPORTS=${3:-$RESULTS}
 TASKS_1D="pdebench-diff-react pdebench-diff-sorp pdebench-advection pdebench-burgers pdebench-burgers-nu0.001 pdebench-cfd1d"
-TASKS_2D="pdebench-darcy pdebench-shallow-water pdebench-diff-react-2d pdebench-diff-react-2d-uv pdebench-cfd2d"
+TASKS_2D="pdebench-darcy pdebench-shallow-water pdebench-shallow-water-grouped pdebench-diff-react-2d pdebench-diff-react-2d-uv pdebench-cfd2d"
 MAIN="fno unet orca finetune"
 OTHERS="scratch linear-probe lora mmd-align recraft pare joint xbench-adaptive"
 case $PART in

@@ -1,7 +1,7 @@
 r"""OTDD: the optimal transport dataset distance with ORCA's settings ("otdd-exact").
 
 Alvarez-Melis & Fusi, "Geometric Dataset Distances via Optimal Transport", NeurIPS 2020; used by
-Shen et al., ORCA, ICML 2023 (methods.md §2.5). Points are pairs z = (x, y) of a feature and a label;
+Shen et al., ORCA, ICML 2023 (docs/methods.md §2.5). Points are pairs z = (x, y) of a feature and a label;
 the ground cost is
 
 .. math::  c(z, z') = \tfrac12 \|x - x'\|^2 + \tfrac12 W(y, y'),

@@ -1,6 +1,6 @@
 r"""Kernel and moment alignment losses: multi-kernel MMD, mean pairwise L2, and none.
 
-MMD (Gretton et al., JMLR 2012), as ORCA's and UPS's ``MMD_loss`` (methods.md §6): with
+MMD (Gretton et al., JMLR 2012), as ORCA's and UPS's ``MMD_loss`` (docs/methods.md §6): with
 :math:`Z = [S; T]` and squared distances :math:`D`, a base bandwidth
 :math:`\sigma^2 = \overline{D}_{\mathrm{off\text{-}diag}} / 4` (detached) and
 :math:`k = \sum_{i=0}^{4} \exp(-D / (\sigma^2 2^i))`, the biased estimate

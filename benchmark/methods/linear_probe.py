@@ -1,6 +1,6 @@
 """``linear-probe``: the pretrained body stays frozen; only the embedder and the head train.
 
-The "frozen body" ablation that every cross-modal table needs (methods.md §2.9 item 6): how much of
+The "frozen body" ablation that every cross-modal table needs (docs/methods.md §2.7 item 5): how much of
 the result comes from the pretrained body's computation as it is, without fine-tuning it.
 """
 

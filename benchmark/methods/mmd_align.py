@@ -1,6 +1,6 @@
 """``mmd-align``: ORCA's recipe with multi-kernel MMD instead of OTDD as the alignment distance.
 
-ORCA's ``objective: MMD`` option and UPS's alignment loss (methods.md §5-6): align the embedder to
+ORCA's ``objective: MMD`` option and UPS's alignment loss (docs/methods.md §5-6): align the embedder to
 the source features by MMD^2 (5 RBF kernels, bandwidth ratio 2), then fine-tune everything. UPS adds
 the task loss of its FNO embedder to the alignment stage; this recipe isolates the distance.
 """

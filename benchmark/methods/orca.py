@@ -1,6 +1,6 @@
 """``orca``: align the embedder to the source with OTDD, then fine-tune everything.
 
-Shen et al., "Cross-Modal Fine-Tuning: Align then Refine", ICML 2023 (methods.md §2.5-2.6). Stage 2
+Shen et al., "Cross-Modal Fine-Tuning: Align then Refine", ICML 2023 (docs/methods.md §2.5-2.6). Stage 2
 trains only the embedder: each alignment step visits the target's k-means classes in random order,
 adds ``w_c * OTDD(source, embedded class c)`` for each (gradients accumulate), and takes ONE optimizer
 step, with the embedder learning rate 10x the task's when that is <= 1e-3 and a 0.2 step decay at

@@ -2,7 +2,7 @@
 
 Tran et al., "Rethinking Cross-Modal Fine-Tuning: Optimizing the Interaction between Feature
 Alignment and Target Fitting", AISTATS 2026 (arXiv 2601.18231; official code ``khiembk/RECRAFT``,
-methods.md §7). Stage 1 learns the feature map: (1) a source head on the source reference, trained
+docs/methods.md §7). Stage 1 learns the feature map: (1) a source head on the source reference, trained
 with the gradient-norm hinge (tau 0.4, rho 100) so the source loss is tau-Lipschitz in feature space;
 (2) feature alignment: ``align_steps`` steps of the label-free debiased Sinkhorn divergence between
 the source features and one random chunk of embedded target points per step; (3) feature-label

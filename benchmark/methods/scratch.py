@@ -1,6 +1,6 @@
 """``scratch``: the body's architecture with random weights, trained on the target only.
 
-The control that tells whether pretrained weights help at all (methods.md §2.9 item 6).
+The control that tells whether pretrained weights help at all (docs/methods.md §2.7 item 5).
 """
 
 from xbench.methods import MethodSpec, Phase, register_method

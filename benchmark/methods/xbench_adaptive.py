@@ -4,7 +4,7 @@ A recipe designed from the bound xbench tracks (:mod:`xbench.theory`,
 :math:`B = L_S + \tau W + \mathrm{FLD} + F_T`). Alignment moves two of its terms in opposite
 directions: it lowers the transport term :math:`\tau W` and can raise the feature-label distortion
 FLD when it pulls target classes onto the wrong source structure (RECRAFT's "uncalibrated
-combinations", methods.md §7). The source terms do not depend on the target embedder, and the fit
+combinations", docs/methods.md §7). The source terms do not depend on the target embedder, and the fit
 term is what the fitting phase minimises afterwards. So alignment is worth continuing exactly while
 :math:`A = \tau W + \mathrm{FLD}` keeps falling. The rule, after every alignment step (OTDD, per
 pseudo-class, ORCA's optimizer), with W and FLD measured on a fixed subset of the validation split

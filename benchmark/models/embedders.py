@@ -1,4 +1,4 @@
-"""ORCA's 1D embedder (methods.md §2.2): Conv1d patching -> LayerNorm -> + position embeddings.
+"""ORCA's 1D embedder (docs/methods.md §2.2): Conv1d patching -> LayerNorm -> + position embeddings.
 
 Input ``x`` (B, C, L) becomes ``L/k`` tokens of the body's width d, where the patch size
 ``k = stack_num(L, target_seq_len)`` is the smallest divisor of L with ``L/k <= target_seq_len``.

@@ -1,4 +1,4 @@
-"""ORCA's 2D embedder (methods.md §2.2): Conv2d patching -> LayerNorm -> + position embeddings.
+"""ORCA's 2D embedder (docs/methods.md §2.2): Conv2d patching -> LayerNorm -> + position embeddings.
 
 Input ``x`` (B, C, H, W) becomes a grid of ``h x w`` patch tokens of the body's width d, in raster
 order (row-major), so a text body sees them as a sequence and a Swin body as the grid it expects.

@@ -1,4 +1,4 @@
-r"""Fourier neural operator, 1D and 2D, in PDEBench's configuration (specs/pdebench.md §6).
+r"""Fourier neural operator, 1D and 2D, in PDEBench's configuration (docs/pdebench.md §5).
 
 Li et al., "Fourier Neural Operator for Parametric PDEs", ICLR 2021; PDEBench (Takamoto et al.,
 NeurIPS 2022 D&B) trains it with 4 Fourier layers, 12 modes, width 20, GELU, padding 2, fc 128.

@@ -1,4 +1,4 @@
-r"""U-Net, 1D and 2D, in PDEBench's configuration (specs/pdebench.md §6).
+r"""U-Net, 1D and 2D, in PDEBench's configuration (docs/pdebench.md §5).
 
 Ronneberger et al., "U-Net", MICCAI 2015, in the variant PDEBench (Takamoto et al., NeurIPS 2022
 D&B) trains: ``init_features`` f = 32, four down- and four up-sampling levels. Written from the

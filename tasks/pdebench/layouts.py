@@ -1,4 +1,4 @@
-"""PDEBench's five HDF5 layouts (specs/pdebench.md §2): one reader and one resumable writer.
+"""PDEBench's five HDF5 layouts (docs/pdebench.md §2): one reader and one resumable writer.
 
 Layouts (``DataFile.layout``), all float32, leading axis = sample:
 

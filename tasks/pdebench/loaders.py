@@ -1,6 +1,6 @@
 """Task loaders shared by every PDEBench family: one frame (and channels) in, one frame out.
 
-``load_single_step`` implements ORCA's single-step protocol (specs/pdebench.md §7) on any layout of
+``load_single_step`` implements ORCA's single-step protocol (docs/pdebench.md §6) on any layout of
 :mod:`xbench.tasks.pdebench.layouts`: x = frame ``input_frame``, y = frame ``target_frame`` of the
 first ``n_samples`` samples, every ``spatial_stride``-th cell on every spatial axis (PDEBench's
 ``reduced_resolution``: strided, no averaging), split by ``spec.split`` (PDEBench's conventions:

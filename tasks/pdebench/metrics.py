@@ -1,4 +1,4 @@
-"""PDEBench and ORCA metrics, implemented from their definitions (specs/pdebench.md §5, §7).
+"""PDEBench and ORCA metrics, implemented from their definitions (docs/pdebench.md §4, §6).
 
 Inputs are de-normalised ``(B, C, *spatial)`` tensors of one predicted frame (the single-step
 protocol). With one frame, PDEBench's per-(sample, channel, frame) quantities reduce to

@@ -1,4 +1,4 @@
-"""PDEBench task specs (specs/pdebench.md §3, §7). Protocols follow ORCA unless the name says otherwise.
+"""PDEBench task specs (docs/pdebench.md §3, §6). Protocols follow ORCA unless the name says otherwise.
 
 ORCA's single-step protocol maps the initial condition u(t=0) to one fixed later frame; its splits
 are PDEBench's (first 10 % of a single-file dataset is test). xbench adds a validation split carved
@@ -45,7 +45,7 @@ def orca_1d_task(name: str, version: int, description: str, path: str, darus_id:
     ))
 
 
-# ORCA src/configs/PDEBG.yaml (methods.md §2.6): Adam 1e-5 (wd 1e-5), bs 4, clip 1, 200 epochs, 60 alignment
+# ORCA src/configs/PDEBG.yaml (docs/methods.md §2.6): Adam 1e-5 (wd 1e-5), bs 4, clip 1, 200 epochs, 60 alignment
 # steps, target_seq_len 128, warmup 5 / decay 200; loss RMSE. v2: the full PDEBench metric suite is recorded.
 orca_1d_task("pdebench-burgers", 2,
              "1D Burgers, nu=1.0 (diffusion nu/pi): u(t=0) -> u(t=2), 1024 cells (ORCA's PDE-Burgers)",

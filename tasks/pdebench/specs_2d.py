@@ -1,4 +1,4 @@
-"""PDEBench 2D task specs under ORCA's single-step protocol (specs/pdebench.md §3.5-3.7, §7).
+"""PDEBench 2D task specs under ORCA's single-step protocol (docs/pdebench.md §3, §6).
 
 ORCA's choices (``src/data_loaders.py::load_pde``, ``src/task_configs.py``, ``src/configs/PDE*.yaml``):
 

@@ -23,7 +23,7 @@ from xbench.data import TaskData, split_indices
 from xbench.tasks.registry import _TASKS, TaskSpec, register_task
 
 # parent task: (initial_step, t_train, spatial stride, time stride, channels) from PDEBench's
-# models/config/args/config_*.yaml (specs/pdebench.md §6); batch sizes there go into the paper profile.
+# models/config/args/config_*.yaml (docs/pdebench.md §5); batch sizes there go into the paper profile.
 PDEBENCH_AR = {
     "pdebench-advection": (10, 200, 4, 5, 1, 50),
     "pdebench-burgers": (10, 200, 4, 5, 1, 50),

@@ -1,4 +1,4 @@
-"""PDEBench compressible Navier-Stokes tasks under ORCA's single-step protocol (specs/pdebench.md §3.8-3.9, §7).
+"""PDEBench compressible Navier-Stokes tasks under ORCA's single-step protocol (docs/pdebench.md §3, §6).
 
 ORCA's choices (``src/data_loaders.py::load_pde``, ``src/task_configs.py``, ``src/configs/PDE*CFD.yaml``):
 

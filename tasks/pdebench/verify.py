@@ -2,7 +2,7 @@
 
 The MD5s come from PDEBench's download manifest (``manifest.csv`` beside this module holds the rows
 xbench's tasks need, with their upstream commits). Advection and Burgers exist in two generations
-(specs/pdebench.md §0.1): the original 2022 upload (DaRUS ids 1331xx, with the doubled-flux bug; the
+(docs/pdebench.md §1): the original 2022 upload (DaRUS ids 1331xx, with the doubled-flux bug; the
 files ORCA and the PDEBench paper used) and the re-upload after the 2023 fix; both MD5s are listed,
 so a matching file also tells which one it is. Rows are looked up by the file's path relative to the
 data root (``spec.data.path``), so any task registered later gets verification from its path alone.

@@ -1,4 +1,4 @@
-r"""Steady 2D Darcy flow as in PDEBench (specs/pdebench.md §3.6), solved directly instead of time-marched.
+r"""Steady 2D Darcy flow as in PDEBench (docs/pdebench.md §3), solved directly instead of time-marched.
 
 Problem: :math:`-\nabla\cdot(a(x)\nabla u) = \beta` on :math:`(0,1)^2`, :math:`u = 0` on the boundary.
 

@@ -1,4 +1,4 @@
-r"""2D diffusion-reaction (FitzHugh-Nagumo) as in PDEBench (specs/pdebench.md §3.5), by ETDRK4.
+r"""2D diffusion-reaction (FitzHugh-Nagumo) as in PDEBench (docs/pdebench.md §3), by ETDRK4.
 
 Equations: :math:`u_t = D_u \Delta u + u - u^3 - k - v`, :math:`v_t = D_v \Delta v + u - v` with
 :math:`D_u = 10^{-3}`, :math:`D_v = 5\cdot10^{-3}`, k = 5e-3 on :math:`(-1,1)^2`, no-flux (Neumann)
@@ -145,7 +145,7 @@ def generate_diffreact2d(path: str | Path, n_samples: int, *, nx: int = 128, n_f
     """Write ``n_samples`` FitzHugh-Nagumo runs in PDEBench's group-per-seed layout (D).
 
     ``data`` is (Nt, ny, nx, 2) with channels (u, v): PDEBench flattens row-major with x fastest,
-    so its stored axes are [t, y, x, c] (specs/pdebench.md §3.5).
+    so its stored axes are [t, y, x, c] (docs/pdebench.md §3).
     """
     for name, v, lo in (("n_samples", n_samples, 1), ("nx", nx, 4), ("n_frames", n_frames, 2), ("chunk", chunk, 1)):
         if int(v) != v or v < lo:

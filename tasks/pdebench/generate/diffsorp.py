@@ -1,4 +1,4 @@
-r"""PDEBench's 1D diffusion-sorption data: :math:`u_t = D/R(u)\,u_{xx}` (specs/pdebench.md §3.4).
+r"""PDEBench's 1D diffusion-sorption data: :math:`u_t = D/R(u)\,u_{xx}` (docs/pdebench.md §3).
 
 :math:`R(u) = 1 + \tfrac{1-\phi}{\phi}\rho_s k_f n_f (u + 10^{-6})^{n_f - 1}` with D = 5e-4, phi = 0.29,
 rho_s = 2880, k_f = 3.5e-4, n_f = 0.874 (PDEBench adds 1e-6 inside the power). x in (0, 1) with

@@ -2,7 +2,7 @@ r"""Finite-volume solvers for PDEBench's periodic 1D Advection and Burgers equat
 
 Grid: ``nx`` cells of width dx on a periodic domain, values are cell averages at the centres.
 
-**Advective part** (both equations), as PDEBench (specs/pdebench.md §3.1-3.2): MUSCL reconstruction
+**Advective part** (both equations), as PDEBench (docs/pdebench.md §3): MUSCL reconstruction
 with the monotonised-central limiter :math:`\mathrm{MC}(a, b) = \mathrm{sign}(c)\,\tfrac12(1 +
 \mathrm{sign}(ab))\min(2\min(|a|,|b|), |c|)`, :math:`c = (a+b)/2`, on neighbouring differences
 (computed as :math:`\sigma\max(0, \min(2|a|, 2\sigma b, \sigma c))`, :math:`\sigma = \mathrm{sign}\,a`);

@@ -1,4 +1,4 @@
-"""PDEBench's random initial conditions for the 1D problems (``init_multi``, specs/pdebench.md §3, §11).
+"""PDEBench's random initial conditions for the 1D problems (``init_multi``, docs/pdebench.md §3).
 
 For each sample: pick ``num_choice_k`` integers n from 1..k_tot (with replacement); every one of the
 k_tot slots gets an amplitude A ~ U(0,1) and phase phi ~ U(0, 2 pi), with wavenumber

@@ -1,6 +1,6 @@
 r"""PDEBench's 1D diffusion-reaction (Fisher-KPP) data: :math:`u_t = \nu u_{xx} + \rho u(1-u)`.
 
-Specs/pdebench.md §3.3: periodic on (0, 1), ``nx`` cell centres, t in [0, 1] with frames every
+docs/pdebench.md §3: periodic on (0, 1), ``nx`` cell centres, t in [0, 1] with frames every
 0.01 (101 frames), initial conditions ``init_multi`` min-max normalised to [0, 1] per sample.
 
 PDEBench steps explicitly with :math:`\Delta t = 0.25 \cdot 0.5\,\Delta x^2/\nu` (about 4.2 million

@@ -1,4 +1,4 @@
-r"""2D shallow-water radial dam break as in PDEBench (specs/pdebench.md §3.7), vectorised over samples.
+r"""2D shallow-water radial dam break as in PDEBench (docs/pdebench.md §3), vectorised over samples.
 
 Equations (flat bottom, g = 1): :math:`h_t + (hu)_x + (hv)_y = 0`,
 :math:`(hu)_t + (hu^2 + \tfrac12 g h^2)_x + (huv)_y = 0`, :math:`(hv)_t + (huv)_x + (hv^2 + \tfrac12 g h^2)_y = 0`.
