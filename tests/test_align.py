@@ -87,6 +87,21 @@ def test_otdd_labels_matter():
     assert near < far
 
 
+@pytest.mark.parametrize("name", ["otdd", "otdd-gaussian"])
+def test_otdd_reads_target_labels_and_sinkhorn_does_not(name):
+    """Shuffling which target points carry which label changes OTDD (its label costs see the class
+    clouds) and leaves the label-free Sinkhorn divergence unchanged; renaming the labels changes neither."""
+    x, y = clouds(n=150, k=3, seed=6)
+    tgt, lab = x[:60] + 0.3, y[:60]
+    shuffled = lab[torch.randperm(len(lab), generator=torch.Generator().manual_seed(0))]
+    renamed = (lab + 1) % 3
+    otdd, sink = build_alignment(name, x, y), build_alignment("sinkhorn", x, y)
+    base = otdd(tgt, lab).item()
+    assert abs(otdd(tgt, shuffled).item() - base) > 0.05 * abs(base)
+    assert otdd(tgt, renamed).item() == pytest.approx(base, rel=1e-4)
+    assert sink(tgt, shuffled).item() == sink(tgt, lab).item() == sink(tgt, renamed).item()
+
+
 def test_deterministic():
     x, y = clouds()
     t = x[:30] + 0.7
