@@ -20,6 +20,7 @@ examples:
   xbench data generate pdebench-burgers --n-samples 1000
   xbench data verify pdebench-burgers --data-root /data/pdebench   # MD5 + data generation of a real file
   xbench data card pdebench-shallow-water          # distinct inputs, train/test twins, baselines' scores
+  xbench config pdebench-darcy --method orca --profile paper   # resolved settings, fidelity to ORCA's code
   xbench report
 """
 
@@ -48,6 +49,19 @@ Checks <root>/<task's path> (the layout of PDEBench's download script) against t
 download manifest and says which generation it is (Advection/Burgers: before or after the 2023 flux
 fix). The MD5 is cached in <file>.md5.json. Exit status: 0 match, 1 mismatch (re-download), 3 nothing
 to check (file missing, xbench-generated, or not in the manifest), 2 bad input.
+"""
+
+
+EPILOG_CONFIG = """\
+examples:
+  xbench config pdebench-darcy --method orca --profile paper
+  xbench config pdebench-burgers --method recraft --profile paper --backbone /models/roberta-base
+  xbench config pdebench-advection --method pare --profile cpu --set epochs=20 --json
+
+Prints the settings a run would use (profile -> task -> method -> --set), the protocol they imply
+(body, tokens, frames, split, loss), and its fidelity to the reference code: each setting that
+differs from ORCA's / RECRAFT's / PaRe's, with the file and line the reference value comes from
+(docs/parity.md has the whole table). Runs nothing and reads no data.
 """
 
 
@@ -121,6 +135,16 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--data-root", default=None)
     v.add_argument("--no-progress", action="store_true", help="no progress bar while hashing")
 
+    cf = sub.add_parser("config", help="print a run's resolved settings and its fidelity to the reference code",
+                        epilog=EPILOG_CONFIG, formatter_class=fmt)
+    cf.add_argument("task", metavar="TASK")
+    cf.add_argument("--method", default="orca", metavar="M", help="method (default: orca)")
+    cf.add_argument("--profile", choices=sorted(PROFILES), default="quick", help="profile (default: quick)")
+    cf.add_argument("--backbone", default=DEFAULT_BACKBONE, help=f"body (default: {DEFAULT_BACKBONE})")
+    cf.add_argument("--align-loss", default=None, metavar="NAME", help="alignment loss (default: the method's own)")
+    cf.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
+    cf.add_argument("--json", action="store_true", help="print JSON instead of text")
+
     rep = sub.add_parser("report", help="print and write the leaderboard (and bound-vs-test table) from result CSVs")
     rep.add_argument("--results", default="results", help="results folder (default: ./results)")
     rep.add_argument("--out", default=None,
@@ -193,6 +217,16 @@ def _cmd_run(args) -> int:
 
     runs = plan(args.tasks, args.method, seeds, profile, args.backbone, args.align_loss, overrides, data_sha256)
     print(f"xbench: {len(runs)} run(s), profile {profile}, device {device}, data root {root}, results {results}")
+    if profile == "paper":
+        from xbench.fidelity import summary
+
+        seen = set()
+        for p in runs:
+            if p.fidelity and p.fidelity.status == "deviating" and (p.spec.name, p.run.method) not in seen:
+                seen.add((p.spec.name, p.run.method))
+                print(f"fidelity: {p.spec.name} {p.run.method} is not ORCA's/the paper's protocol here, "
+                      f"{summary(p.fidelity)}. Its rows say fidelity=deviating and rank apart from faithful ones; "
+                      f"`xbench config {p.spec.name} --method {p.run.method} --profile paper` lists every difference.")
     data_cache: dict = {}
     failed = busy = 0
     for n, p in enumerate(runs, 1):
@@ -372,12 +406,64 @@ def _cmd_report(args) -> int:
     return 0
 
 
+PROTOCOL = ("body", "source", "align_loss", "loss", "data_file", "spatial_stride", "channels", "train_frame",
+            "test_frame", "split", "train_share", "selection", "tokens", "patch", "resize", "head")
+
+
+def _cmd_config(args) -> int:
+    from xbench.config import key_settings, parse_overrides, resolve, settings_diff, settings_hash
+    from xbench.fidelity import assess, xbench_values
+    from xbench.methods import get_method
+    from xbench.tasks.registry import get_task
+
+    spec, method = get_task(args.task), get_method(args.method)
+    if method.model == "crossmodal" and args.backbone:
+        from xbench import checks
+
+        checks.backbone(args.backbone)
+    user = parse_overrides(args.set)
+    cfg = resolve(args.profile, spec.profile_overrides(args.profile), method.overrides, user)
+    defaults = resolve(args.profile, spec.profile_overrides(args.profile), method.overrides, {})
+    loss = (args.align_loss or method.align_loss) if method.aligns else "none"
+    fid = assess(spec, method, cfg, args.backbone, loss)
+    settings = key_settings(cfg, method.reads)
+    protocol = ({k: v for k, v in xbench_values(spec, method, cfg, args.backbone, loss).items() if k in PROTOCOL}
+                if method.model == "crossmodal" else {})
+    out = {"task": spec.name, "task_version": spec.version, "method": method.name, "method_version": method.version,
+           "profile": args.profile, "settings_hash": settings_hash(method.version, cfg, method.reads),
+           "changed": settings_diff(cfg, defaults, method.reads), "settings": settings, "protocol": protocol,
+           "fidelity": fid.as_dict()}
+    if args.json:
+        print(json.dumps(out, indent=2, default=str))
+        return 0
+    print(f"{spec.name} v{spec.version} / {method.name} v{method.version}, profile {args.profile}, settings hash "
+          f"{out['settings_hash']}" + (f", changed: {out['changed']}" if out["changed"] else ""))
+    print("settings:")
+    for k, v in settings.items():
+        print(f"  {k:22s} {v}")
+    if protocol:
+        print("protocol:")
+        for k in PROTOCOL:
+            if k in protocol:
+                print(f"  {k:22s} {protocol[k]}")
+    print(f"fidelity: {fid.status}" + (f" ({len(fid.deviations)} setting(s) differ from the reference code)"
+                                       if fid.deviations else ""))
+    for d in fid.deviations:
+        print(f"  {d['setting']:22s} xbench {d['xbench']}; reference {d['reference']} ({d['source']})")
+    if fid.choices:
+        print("xbench's choices (kept on purpose):")
+        for d in fid.choices:
+            print(f"  {d['setting']:22s} xbench {d['xbench']}; reference {d['reference']} ({d['source']}): {d['why']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        return {"run": _cmd_run, "ls": _cmd_ls, "data": _cmd_data, "report": _cmd_report}[args.command](args)
+        return {"run": _cmd_run, "ls": _cmd_ls, "data": _cmd_data, "report": _cmd_report,
+                "config": _cmd_config}[args.command](args)
     except XbenchError as e:
         print(f"xbench: error: {e}", file=sys.stderr)
         return 2

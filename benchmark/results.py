@@ -47,12 +47,12 @@ SCORE_COLUMNS = (
     "run_key", "xbench_version", "git_sha", "task", "task_version", "method", "method_version", "backbone",
     "align_loss", "profile", "seed", "split", "metric", "value", "higher_is_better", "is_main", "n_train",
     "data_source", "data_sha256", "wall_s", "peak_mem_mb", "device", "status", "created_at",
-    "settings_hash", "settings",
+    "settings_hash", "settings", "fidelity",
 )
 CURVE_COLUMNS = ("run_key", "phase", "epoch", "step", "split", "quantity", "value", "created_at")
 # Earlier schemas, still read: their files are moved to ``<name>.schema<N>.csv`` (kept, never rewritten)
 # when a run of this version first writes to the folder; the columns they lack read as "".
-LEGACY = {"scores.csv": {1: SCORE_COLUMNS[:-2]}, "curves.csv": {1: CURVE_COLUMNS[:-1]}}
+LEGACY = {"scores.csv": {1: SCORE_COLUMNS[:-3], 2: SCORE_COLUMNS[:-1]}, "curves.csv": {1: CURVE_COLUMNS[:-1]}}
 NUMERIC = {"scores.csv": ("task_version", "seed", "value", "n_train", "wall_s", "peak_mem_mb"),
            "curves.csv": ("epoch", "step", "value")}
 HEARTBEAT_S = 30.0  # a claimed run touches its marker this often

@@ -22,6 +22,7 @@ import torch
 import xbench
 from xbench.config import RunSpec, resolve, settings_diff, settings_hash
 from xbench.data import TaskData
+from xbench.fidelity import Fidelity, assess
 from xbench.methods import DEFAULT_METHODS, MethodSpec, get_method
 from xbench.metrics import get_metric
 from xbench.models import build_baseline, build_model, count_parameters, load_backbone
@@ -44,6 +45,7 @@ class PlannedRun:
     key: str
     settings_hash: str = ""  # method version + result-changing settings (rows sharing it may be pooled)
     settings: str = ""  # the settings that differ from the profile's, task's and method's defaults
+    fidelity: Fidelity | None = None  # the protocol compared with the reference code (xbench.fidelity)
 
 
 def default_methods(spec: TaskSpec) -> list[str]:
@@ -83,11 +85,12 @@ def plan(tasks: list[str], methods: list[str] | None, seeds: list[int], profile:
             sh = settings_hash(method.version, cfg, method.reads)
             diff = settings_diff(cfg, defaults, method.reads)
             loss = (align_loss or method.align_loss) if method.aligns else "none"
+            fidelity = assess(spec, method, cfg, backbone, loss)
             for seed in seeds:
                 body = backbone if method.model == "crossmodal" else "none"  # baselines load no body
                 run = RunSpec(spec.name, spec.version, method.name, method.version, body, loss, profile, seed,
                               data_sha256(spec, cfg.n_samples), cfg)
-                out.append(PlannedRun(spec, method, run, run_key(run.key_dict()), sh, diff))
+                out.append(PlannedRun(spec, method, run, run_key(run.key_dict()), sh, diff, fidelity))
     return out
 
 
@@ -186,6 +189,7 @@ def _record(p: PlannedRun, data: TaskData, store: ResultStore, device: torch.dev
         "n_train": len(data.x["train"]), "data_source": data.data_source, "data_sha256": data.data_sha256,
         "wall_s": round(wall, 2), "peak_mem_mb": round(peak_mb, 1), "device": str(device), "status": status,
         "created_at": utc_now(), "settings_hash": p.settings_hash, "settings": p.settings,
+        "fidelity": p.fidelity.status if p.fidelity else "",
     }
     rows = []
     for split, values in metrics.items():
@@ -199,6 +203,7 @@ def _record(p: PlannedRun, data: TaskData, store: ResultStore, device: torch.dev
     record = {
         "run_key": p.key, "status": status, "error": error, "traceback": tb, "run": run.as_dict(),
         "settings_hash": p.settings_hash, "settings": p.settings,
+        "fidelity": p.fidelity.as_dict() if p.fidelity else None,
         "task_spec": spec.describe(), "method": p.method.__dict__ | {"phases": [ph.__dict__ for ph in p.method.phases]},
         "data": {"source": data.data_source, "path": data.data_path, "sha256": data.data_sha256,
                  "n_file_samples": data.n_file_samples, "splits": data.sizes(),

@@ -114,8 +114,24 @@ def test_leaderboard_never_pools_settings_versions_or_data():
     assert "epochs=20" in format_table(t)
 
 
-def test_schema1_files_are_read_and_moved_aside_before_an_append(tmp_path):
-    old_cols = [c for c in SCORE_COLUMNS if c not in ("settings_hash", "settings")]
+def test_paper_profile_ranks_deviating_runs_apart_from_faithful_ones():
+    rows = [_row(f"f{s}", "orca", s, 0.05 + s / 1000) for s in range(2)]
+    rows += [_row(f"d{s}", "orca-dev", s, 0.01 + s / 1000) for s in range(2)]
+    rows += [_row("b", "linear", 0, 0.2)]
+    for r in rows:
+        r.update(profile="paper", fidelity="deviating" if r["method"] == "orca-dev" else
+                 ("n/a" if r["method"] == "linear" else "faithful"))
+    t = leaderboard(pd.DataFrame(rows)).set_index("method")
+    assert t.loc["orca", "rank"] == 1 and t.loc["linear", "rank"] == 2  # the faithful ranking, baseline in it
+    assert t.loc["orca-dev", "rank"] == 1  # best overall, but ranked only among the deviating runs
+    assert t.loc["orca-dev", "beats"] == "yes" and t.loc["orca-dev", "baseline"] == pytest.approx(0.2)
+    cpu = leaderboard(pd.DataFrame([{**r, "profile": "cpu"} for r in rows])).set_index("method")
+    assert sorted(cpu["rank"]) == [1, 2, 3]  # outside the paper profile one ranking
+
+
+@pytest.mark.parametrize("version, missing", [(1, ("settings_hash", "settings", "fidelity")), (2, ("fidelity",))])
+def test_older_schema_files_are_read_and_moved_aside_before_an_append(tmp_path, version, missing):
+    old_cols = [c for c in SCORE_COLUMNS if c not in missing]
     store = ResultStore(tmp_path / "pdebench")
     store.folder.mkdir()
     old_row = {c: v for c, v in _row("old", "a", 0, 0.3).items() if c in old_cols}
@@ -124,7 +140,7 @@ def test_schema1_files_are_read_and_moved_aside_before_an_append(tmp_path):
     assert store.load_scores()["run_key"].tolist() == ["old"]
     assert store.scores_path.read_text() == text  # reading never moves or rewrites it
     store.write_run("new", {"status": "ok"}, [_row("new", "a", 1, 0.2)], [])
-    aside = store.folder / "scores.schema1.csv"
+    aside = store.folder / f"scores.schema{version}.csv"
     assert aside.read_text() == text and store.scores_path.read_text().startswith(",".join(SCORE_COLUMNS))
     df = store.load_scores()
-    assert df["run_key"].tolist() == ["old", "new"] and df["settings_hash"].tolist() == ["", ""]
+    assert df["run_key"].tolist() == ["old", "new"] and df[missing[0]].tolist() == ["", ""]

@@ -8,7 +8,11 @@ Rows are pooled (as seeds of one experiment) only when they share everything in 
 and task version, profile, method and method version, backbone, alignment loss, the settings hash
 (:func:`xbench.config.settings_hash`) and the data (source and file checksum). ``settings`` shows
 what a row changed from its profile's defaults (e.g. ``epochs=20``). Methods are ranked within a
-task, task version, profile and data file.
+task, task version, profile and data file, and in the ``paper`` profile also by fidelity
+(:mod:`xbench.fidelity`): runs that deviate from the reference protocol are ranked among themselves,
+never with faithful runs (target-only baselines, ``n/a``, rank with the faithful ones). The other
+profiles are not a reference protocol (every cross-modal run there deviates, by scale), so fidelity
+does not split their ranking.
 
 ``baseline`` is the best mean of the cheap baselines (``train-mean``, ``linear``, ``input-mean``,
 ``persistence``) on the same task, profile and data; ``gain`` is how many times better a method is
@@ -28,10 +32,10 @@ from xbench.models.baselines import CHEAP
 from xbench.results import latest_attempts
 
 GROUP = ["task", "task_version", "profile", "method", "method_version", "backbone", "align_loss", "settings_hash",
-         "settings", "data_source", "data_sha256"]
-RANKED = ["task", "task_version", "profile", "data_sha256"]  # methods are compared within these
-COLUMNS = ["rank", "task", "method", "backbone", "align_loss", "settings", "profile", "metric", "mean", "std", "seeds", "failed", "baseline",
-           "gain", "beats", "settings_hash", "data_source"]
+         "settings", "data_source", "data_sha256", "fidelity"]
+RANKED = ["task", "task_version", "profile", "data_sha256"]  # methods are compared within these (and fidelity)
+COLUMNS = ["rank", "task", "method", "backbone", "align_loss", "settings", "profile", "metric", "mean", "std", "seeds",
+           "failed", "baseline", "gain", "beats", "fidelity", "settings_hash", "data_source"]
 NOTE = ("baseline: the best of train-mean, linear, input-mean and persistence on the same task, profile and data; "
         "gain: baseline error / method error; beats = NO: the method's mean does not beat that baseline by more "
         "than one standard deviation over seeds, so it has learned nothing the baseline does not give.")
@@ -44,7 +48,7 @@ def leaderboard(scores: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     scores = latest_attempts(scores)
     main = scores[(scores["is_main"].astype(str) == "True") & (scores["split"] == split)]
     main = main.assign(**{c: main[c].fillna("").astype(str) for c in ("settings_hash", "settings", "data_source",
-                                                                      "data_sha256", "method_version")})
+                                                                      "data_sha256", "method_version", "fidelity")})
     ok = main[main["status"] == "ok"]  # one row per run key (one attempt, one row per split and metric)
     failed = main[main["status"] == "failed"]
     agg = ok.groupby(GROUP, dropna=False).agg(
@@ -56,9 +60,10 @@ def leaderboard(scores: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     table["seeds"] = table["seeds"].fillna(0).astype(int)
     higher = table["higher"].astype(str) == "True"
     key = table["mean"].where(~higher, -table["mean"])
-    table["rank"] = key.groupby([table[c] for c in RANKED]).rank(method="min")
+    deviating = (table["profile"] == "paper") & (table["fidelity"] == "deviating")
+    table["rank"] = key.groupby([table[c] for c in RANKED] + [deviating]).rank(method="min")
     _mark_baseline(table, key, higher)
-    table = table.sort_values(RANKED + ["rank"], na_position="last")
+    table = table.assign(_deviating=deviating).sort_values(RANKED + ["_deviating", "rank"], na_position="last")
     return table[cols].reset_index(drop=True)
 
 
