@@ -37,6 +37,7 @@ class TrainConfig:
     # bert (on projection + positions, as the body's own embedding layer), none (issue 11: orca's LN
     # maps c * patch to sign(c) * LN(patch), so the body never sees a patch's amplitude)
     embed_norm: str = "orca"
+    dense_head: str = "linear"  # 1D head: linear (Linear(d, C k) per token) | pool (ORCA's parameter-free pooling)
     target_seq_len: int = 32  # embedder tokens at most (ORCA's stack_num rule picks the patch size)
     align_steps: int = 12  # alignment optimizer steps (ORCA: 60, one per "embedder epoch")
     align_maxsamples: int = 64  # target points per class and step (ORCA: 128)
@@ -59,6 +60,11 @@ class TrainConfig:
     pare_begin: float = 0.32  # PaRe: replaced fraction of target tokens at the first epoch
     pare_end: float = 0.16  # PaRe: decrease of that fraction over the epochs
     pare_gumbel_epochs: int = 10  # PaRe: Gumbel top-k sampling before this epoch, deterministic top-k after
+    pare_tokens: int = 0  # PaRe's 1D rule when > 0: k = int(pare_tokens (1 - epoch/epochs)) (its 1D code: 32)
+    pare_mix_weight: float = 0.3  # PaRe: weight of the mixed-sequence terms (dense 2D code 0.3, 1D code 0.1)
+    # which target tokens PaRe replaces: lowest (the lowest-gated, in both phases) | reference (PaRe's
+    # code: the Gumbel phase keeps the highest-gated N - k, the deterministic phase replaces the k highest)
+    pare_replace: str = "lowest"
     adaptive_patience: int = 2  # xbench-adaptive: alignment steps without bound improvement before handover
     adaptive_fld_tol: float = 0.01  # xbench-adaptive: FLD rise (nats) that halves the alignment weight
     # fine-tuning options of any recipe (0 = off)
@@ -101,6 +107,9 @@ class TrainConfig:
             "pare_begin": 0 <= self.pare_begin <= 1,
             "pare_end": 0 <= self.pare_end <= self.pare_begin,
             "pare_gumbel_epochs": self.pare_gumbel_epochs >= 0,
+            "pare_tokens": self.pare_tokens >= 0,
+            "pare_mix_weight": self.pare_mix_weight >= 0,
+            "pare_replace": self.pare_replace in ("lowest", "reference"),
             "adaptive_patience": self.adaptive_patience >= 1,
             "adaptive_fld_tol": self.adaptive_fld_tol >= 0,
             "unfreeze_epochs": self.unfreeze_epochs >= 0,
@@ -110,6 +119,7 @@ class TrainConfig:
             "clip": self.clip is None or self.clip > 0,
             "loss_space": self.loss_space in ("raw", "normalised"),
             "embed_norm": self.embed_norm in ("orca", "bert", "none"),
+            "dense_head": self.dense_head in ("linear", "pool"),
         }
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
@@ -121,6 +131,8 @@ class TrainConfig:
                 + (" (choose warmup-linear or step)" if k == "schedule" else "")
                 + (" (choose raw or normalised)" if k == "loss_space" else "")
                 + (" (choose orca, bert or none)" if k == "embed_norm" else "")
+                + (" (choose lowest or reference)" if k == "pare_replace" else "")
+                + (" (choose linear or pool)" if k == "dense_head" else "")
                 + ". Fix it in --set or the profile."
             )
 
@@ -134,10 +146,15 @@ PROFILES: dict[str, dict[str, Any]] = {
     # the transformer then learns only the mean field (issue 11's ablation, reports/underfit/).
     "cpu": {"n_samples": 600, "epochs": 10, "batch_size": 16, "lr": 3e-4, "embed_norm": "none",
             "target_seq_len": 32, "align_steps": 12},
-    # The published protocol (ORCA's hyper-parameters; tasks override per task). Needs a GPU.
+    # The published protocol (ORCA's hyper-parameters; tasks override per task). Needs a GPU. RECRAFT's
+    # PDE configs: FLD 4 epochs of 28-point chunks; PaRe's 1D code: k = 32 (1 - epoch/epochs), mixing
+    # weight 0.1, Gumbel sampling before epoch 5 (2D tasks take its dense constants instead). Every
+    # value with its source: docs/parity.md.
     "paper": {"n_samples": None, "epochs": 200, "batch_size": 4, "eval_batch_size": 256, "lr": 1e-4,
               "warmup_epochs": 5, "target_seq_len": 512, "align_steps": 60,
-              "align_maxsamples": 128, "n_source": 5000},
+              "align_maxsamples": 128, "n_source": 5000, "fld_epochs": 4, "fld_maxsamples": 28,
+              "pare_tokens": 32, "pare_mix_weight": 0.1, "pare_gumbel_epochs": 5, "pare_replace": "reference",
+              "dense_head": "pool"},
 }
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
@@ -148,7 +165,8 @@ COSMETIC = frozenset({"eval_batch_size"})
 # Settings added after run keys were first issued, each with the value that reproduces the behaviour
 # from before it existed. A run whose value equals it hashes as it did then, so adding a setting whose
 # default keeps the old behaviour never invalidates finished runs (resumed sweeps do not redo them).
-ADDED_SETTINGS: dict[str, Any] = {"loss_space": "normalised", "embed_norm": "orca"}
+ADDED_SETTINGS: dict[str, Any] = {"loss_space": "normalised", "embed_norm": "orca", "dense_head": "linear",
+                                  "pare_tokens": 0, "pare_mix_weight": 0.3, "pare_replace": "lowest"}
 
 
 def key_settings(cfg: Any, reads: tuple[str, ...] | None = None) -> dict[str, Any]:

@@ -119,16 +119,20 @@ def xbench_values(spec, method, cfg, backbone: str, align_loss: str) -> dict[str
         c, length = spec.input_shape
         k = stack_num(length, cfg.target_seq_len)
         values.update({"tokens": length // k, "patch": f"{c} x {k}", "resize": "none",
-                       "head": "Linear(d, C k) per token"})
+                       "head": ("parameter-free average pooling over the hidden dimension" if cfg.dense_head == "pool"
+                                else "Linear(d, C k) per token")})
     else:
         c, h, w = spec.input_shape
         p = patch_size_2d(h, w, cfg.target_seq_len)
         values.update({"tokens": math.ceil(h / p) * math.ceil(w / p), "patch": f"{c} x {p} x {p}",
                        "resize": "none", "head": "Linear(d, C p^2) per token, pixel shuffle"})
+    n = values["tokens"]
     values.update({"fld_reads": "mean-pooled embedder features", "fa_weight": 1.0,
                    "source_head": f"{cfg.source_head_epochs} epochs, tau-hinge in the second half",
-                   "pare_k": f"{cfg.pare_begin:g} N - {cfg.pare_end:g} N epoch/epochs",
-                   "pare_mix_weight": 0.3, "pare_replace": "lowest-gated target tokens"})
+                   "pare_k": (f"{cfg.pare_tokens} (1 - epoch/epochs) tokens" if cfg.pare_tokens > 0 else
+                              f"{round(cfg.pare_begin * n)} - {round(cfg.pare_end * n)} epoch/epochs of {n} tokens"),
+                   "pare_replace": ("highest-gated target tokens (deterministic phase)"
+                                    if cfg.pare_replace == "reference" else "lowest-gated target tokens")})
     return values
 
 
@@ -191,3 +195,31 @@ def parity_rows(profile: str = "paper") -> list[dict[str, Any]]:
                              "status": "same" if same else ("choice" if setting in DELIBERATE else "deviates"),
                              "note": ref.note})
     return rows
+
+
+def parity_markdown(profile: str = "paper") -> str:
+    """``docs/parity.md``: :func:`parity_rows` as one table per task (``benchmarks/parity_table.py``)."""
+    rows = parity_rows(profile)
+    lines = [
+        "# Parity: the paper profile beside the reference code",
+        "",
+        f"Every setting of the reference protocols that xbench's `{profile}` profile resolves, for each task and",
+        "for `orca`, `recraft` and `pare`: the reference value, the file and line it comes from (ORCA",
+        "`sjunhongshen/ORCA` at 19b8c1c, RECRAFT `khiembk/RECRAFT` at abc2a04, PaRe `BIT-DA/PaRe` at",
+        "7d5362c), and xbench's value with the default body. `deviates`: a run with these settings is",
+        "recorded as `fidelity=deviating`; `choice`: xbench's deliberate choice, recorded but not a",
+        "deviation. Written by `python benchmarks/parity_table.py`; a test checks that it matches the",
+        "code. `xbench config TASK --method M --profile paper` shows the same for any setup.",
+        "",
+    ]
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    lines.append("Totals: " + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("same", "choice", "deviates")) + ".")
+    for task in dict.fromkeys(r["task"] for r in rows):
+        lines += ["", f"## {task}", "", "| method | setting | reference | source | xbench | status |",
+                  "|---|---|---|---|---|---|"]
+        for r in (r for r in rows if r["task"] == task):
+            ref = f"{r['reference']}" + (f" ({r['note']})" if r["note"] else "")
+            lines.append(f"| {r['method']} | {r['setting']} | {ref} | {r['source']} | {r['xbench']} | {r['status']} |")
+    return "\n".join(lines) + "\n"

@@ -6,16 +6,20 @@ embeds a batch of source windows with the body's own (frozen, pretrained) embedd
 an intermediate-modality sequence by replacing ``k`` of the ``N`` target tokens with ``k`` source
 tokens chosen by a learned gate :math:`g(e) = \sigma(\mathrm{Linear}(e))`:
 
-- ``k(ep) = int(N (pare_begin - pare_end ep / epochs))`` (PaRe's ``begin_num - end_num ep/epochs``,
-  here as fractions of N; Darcy's 1000/500 of 3136 tokens are the defaults 0.32/0.16): the mixed
-  sequences move from source-heavy to target-heavy;
+- ``k(ep) = int(N (pare_begin - pare_end ep / epochs))`` (PaRe's dense ``begin_num - end_num
+  ep/epochs``, here as fractions of N; Darcy's 1000/500 of 3136 tokens are the defaults 0.32/0.16),
+  or with ``pare_tokens`` > 0 PaRe's 1D rule ``int(pare_tokens (1 - ep / epochs))`` (its 1D code: 32);
+  k never exceeds N or the source window: the mixed sequences move from source-heavy to target-heavy;
 - epochs < ``pare_gumbel_epochs``: Gumbel top-k subset sampling (k relaxed softmaxes, temperature 0.9,
   hard straight-through) on the gate scores: the source's top k are taken, the target's top N - k
   kept, and the remaining k target positions receive the selected source tokens in order; later
-  epochs: the same with plain top-k (no noise, no gradient to the gate);
-- loss, PaRe's dense variant: :math:`L_t(h_t(g(e_t)), y) + 0.3\,[(1-\lambda) L_t(h_t(g(\tilde e)), y)
-  + \lambda\, \mathrm{CE}(h_s(\bar g(\tilde e)), y_s)]`, :math:`\lambda = k/N`, with a new source head
-  :math:`h_s` (Linear on mean-pooled body output) predicting the source reference's k-means labels.
+  epochs: plain top-k (no noise, no gradient to the gate), which with ``pare_replace=lowest`` again
+  keeps the N - k highest-gated target tokens, and with ``reference`` replaces the k highest-gated
+  ones, as PaRe's code does in that phase (``docs/methods.md`` §3);
+- loss: :math:`L_t(h_t(g(e_t)), y) + w\,[(1-\lambda) L_t(h_t(g(\tilde e)), y)
+  + \lambda\, \mathrm{CE}(h_s(\bar g(\tilde e)), y_s)]`, :math:`\lambda = k/N`, ``w = pare_mix_weight``
+  (PaRe's dense code 0.3, its 1D code 0.1), with a new source head :math:`h_s` (Linear on mean-pooled
+  body output) predicting the source reference's k-means labels.
 
 The source windows and labels are xbench's source reference (:mod:`xbench.source`): text windows of
 ``source_window`` tokens. PaRe skips alignment (``srcinit``: the embedder starts from the body's).
@@ -31,7 +35,6 @@ from xbench.errors import ConfigError
 from xbench.train import Trainer, phase_kind
 
 TAU = 0.9  # PaRe's SubsetOperator temperature
-MIX_WEIGHT = 0.3  # PaRe's dense loss: weight of the mixed-sequence terms
 
 
 def subset_mask(scores: torch.Tensor, k: int, gumbel: bool, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -58,11 +61,16 @@ def subset_mask(scores: torch.Tensor, k: int, gumbel: bool, generator: torch.Gen
 
 
 def mix_tokens(tgt: torch.Tensor, src: torch.Tensor, gate: nn.Module, k: int, gumbel: bool,
-               generator: torch.Generator | None = None) -> torch.Tensor:
-    """Replace ``k`` target tokens (B, N, d) by ``k`` gate-selected source tokens (B, S, d)."""
+               generator: torch.Generator | None = None, replace_highest: bool = False) -> torch.Tensor:
+    """Replace ``k`` target tokens (B, N, d) by ``k`` gate-selected source tokens (B, S, d): the
+    lowest-gated ones, or without ``gumbel`` and with ``replace_highest`` the highest-gated ones."""
     b, n, d = tgt.shape
     m_src = subset_mask(torch.sigmoid(gate(src)).squeeze(-1), k, gumbel, generator)
-    m_keep = subset_mask(torch.sigmoid(gate(tgt)).squeeze(-1), n - k, gumbel, generator)
+    scores = torch.sigmoid(gate(tgt)).squeeze(-1)
+    if replace_highest and not gumbel:
+        m_keep = 1.0 - subset_mask(scores, k, False)
+    else:
+        m_keep = subset_mask(scores, n - k, gumbel, generator)
     chosen = (m_src.detach() > 0.5).nonzero()[:, 1].view(b, k)  # every row has exactly k of each
     dropped = (m_keep.detach() < 0.5).nonzero()[:, 1].view(b, k)
     picked = (src * m_src[..., None]).gather(1, chosen[..., None].expand(b, k, d))
@@ -91,7 +99,10 @@ class PaReTerm:
 
     def n_replaced(self, n_tokens: int, n_src: int, epoch: int) -> int:
         cfg = self.t.cfg
-        k = int(n_tokens * (cfg.pare_begin - cfg.pare_end * epoch / cfg.epochs))
+        if cfg.pare_tokens > 0:
+            k = int(cfg.pare_tokens * (1 - epoch / cfg.epochs))
+        else:
+            k = int(n_tokens * (cfg.pare_begin - cfg.pare_end * epoch / cfg.epochs))
         return max(0, min(k, n_tokens, n_src))
 
     def loss(self, x, y, idx, epoch):
@@ -107,13 +118,14 @@ class PaReTerm:
         parts = {f"loss_{t.spec.loss}": target.item(), "pare_replaced": float(k)}
         if k == 0:
             return target, parts
-        mixed = mix_tokens(e_t, e_s, self.gate, k, epoch < t.cfg.pare_gumbel_epochs, self.gen)
+        mixed = mix_tokens(e_t, e_s, self.gate, k, epoch < t.cfg.pare_gumbel_epochs, self.gen,
+                           replace_highest=t.cfg.pare_replace == "reference")
         h = self.backbone.encode(mixed, grid)
         lam = k / e_t.shape[1]
         mixed_target = t.target_loss(model.head(h), y)
         src_ce = F.cross_entropy(self.src_head(h.mean(dim=1)), self.labels[rows].to(t.device))
         parts.update(pare_mixed_loss=mixed_target.item(), pare_source_ce=src_ce.item())
-        return target + MIX_WEIGHT * ((1 - lam) * mixed_target + lam * src_ce), parts
+        return target + t.cfg.pare_mix_weight * ((1 - lam) * mixed_target + lam * src_ce), parts
 
 
 @phase_kind("pare")

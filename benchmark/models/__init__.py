@@ -15,7 +15,7 @@ from xbench.models.backbone import DEFAULT_BACKBONE, Backbone, load_backbone
 from xbench.models.baselines import BASELINES, build_baseline
 from xbench.models.embedders import Embedder1D, stack_num
 from xbench.models.embedders2d import Embedder2D, patch_size_2d
-from xbench.models.heads import DenseHead1D, DenseHead2D
+from xbench.models.heads import DenseHead1D, DenseHead2D, PoolHead1D
 
 __all__ = ["DEFAULT_BACKBONE", "MODEL_KINDS", "Backbone", "CrossModalModel", "build_baseline", "build_model",
            "count_parameters", "load_backbone", "patch_size_2d", "stack_num"]
@@ -44,13 +44,15 @@ class CrossModalModel(nn.Module):
 
 
 def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: tuple[int, ...],
-                target_seq_len: int, embed_norm: str = "orca") -> CrossModalModel:
+                target_seq_len: int, embed_norm: str = "orca", dense_head: str = "linear") -> CrossModalModel:
     """The cross-modal model for samples ``input_shape`` -> ``output_shape`` on the same grid.
 
     1D (C, L) -> (C', L): :class:`Embedder1D` and :class:`DenseHead1D` (text bodies only).
     2D (C, H, W) -> (C', H, W): :class:`Embedder2D` and :class:`DenseHead2D`, with a text body (the
     patch tokens in raster order) or a ViT/Swin body (see :mod:`xbench.models.backbone`).
-    ``embed_norm`` places the embedder's LayerNorm (``orca``, ``bert``, ``none``: :mod:`xbench.models.embedders`).
+    ``embed_norm`` places the embedder's LayerNorm (``orca``, ``bert``, ``none``: :mod:`xbench.models.embedders`);
+    ``dense_head`` is the 1D head, ``linear`` (:class:`DenseHead1D`) or ORCA's parameter-free ``pool``
+    (:class:`PoolHead1D`); 2D tasks have one head.
     """
     rank = len(input_shape) - 1
     if rank not in (1, 2) or len(output_shape) != len(input_shape) or input_shape[1:] != output_shape[1:]:
@@ -66,7 +68,9 @@ def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: 
                          embed_norm)
         if backbone.pretrained:
             emb.init_from_body(backbone.embeddings, backbone.position_offset)
-        return CrossModalModel(emb, backbone, DenseHead1D(backbone.hidden_size, output_shape[0], emb.k))
+        head = (PoolHead1D(output_shape[0], emb.k) if dense_head == "pool"
+                else DenseHead1D(backbone.hidden_size, output_shape[0], emb.k))
+        return CrossModalModel(emb, backbone, head)
     emb2 = Embedder2D(input_shape[0], input_shape[1:], backbone.hidden_size, target_seq_len, backbone.max_positions,
                       positions=backbone.kind != "swin", norm=embed_norm)
     if backbone.pretrained:

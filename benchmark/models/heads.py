@@ -1,8 +1,9 @@
 """Dense heads: each token predicts its own patch of the output field (1D and 2D).
 
-ORCA's 1D dense head is parameter-free (it average-pools each token's d features down to k outputs).
-xbench uses the learned linear version, ``Linear(d, C_out * k)`` per token, which contains ORCA's
-pooling as one particular weight setting and trains reliably with small budgets.
+ORCA's 1D dense head is parameter-free (it average-pools each token's d features down to k outputs:
+:class:`PoolHead1D`, the setting ``dense_head=pool``, which the ``paper`` profile uses). xbench's
+default is the learned linear version, ``Linear(d, C_out * k)`` per token (:class:`DenseHead1D`),
+which contains ORCA's pooling as one particular weight setting and trains reliably with small budgets.
 """
 
 from __future__ import annotations
@@ -21,6 +22,23 @@ class DenseHead1D(nn.Module):
         """(B, T, d) -> (B, C_out, T * k)."""
         b, t, _ = h.shape
         y = self.proj(h).view(b, t, self.out_channels, self.patch)
+        return y.permute(0, 2, 1, 3).reshape(b, self.out_channels, t * self.patch)
+
+
+class PoolHead1D(nn.Module):
+    """ORCA's dense 1D head (``src/utils.py::adaptive_pooler``, ``docs/methods.md`` §2.3): each token's d
+    features average-pooled to C_out * k values (``AdaptiveAvgPool1d`` over the hidden dimension), no
+    parameters; laid out as :class:`DenseHead1D`'s output."""
+
+    def __init__(self, out_channels: int, patch: int):
+        super().__init__()
+        self.out_channels, self.patch = out_channels, patch
+        self.pool = nn.AdaptiveAvgPool1d(out_channels * patch)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        """(B, T, d) -> (B, C_out, T * k)."""
+        b, t, _ = h.shape
+        y = self.pool(h).view(b, t, self.out_channels, self.patch)
         return y.permute(0, 2, 1, 3).reshape(b, self.out_channels, t * self.patch)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 from xbench.tasks.pdebench.generate.cfd import generate_cfd1d, generate_cfd2d
 from xbench.tasks.pdebench.loaders import load_single_step
 from xbench.tasks.pdebench.specs import DARUS, METRICS_1D
+from xbench.tasks.pdebench.specs_2d import PARE_2D_PAPER
 from xbench.tasks.pdebench.verify import manifest_md5
 from xbench.tasks.registry import DataFile, TaskSpec, register_task
 
@@ -69,6 +70,6 @@ register_task(TaskSpec(
     generator_params={"mach": 1.0, "eta": 0.1, "zeta": 0.1, "nx": 128, "n_frames": 21, "t_final": 1.0, "seed": 0},
     split={"test_fraction": 0.1, "test_position": "last", "val_fraction": 0.1},
     profiles={"quick": {"n_samples": 20}, "cpu": {"n_samples": 120},  # generation: about 0.1 sample/s
-              "paper": {**ORCA_PAPER, "lr": 1e-3, "target_seq_len": 64}},
+              "paper": {**ORCA_PAPER, "lr": 1e-3, "target_seq_len": 64, **PARE_2D_PAPER}},
     reference=REFERENCE,
 ))
