@@ -209,7 +209,8 @@ def parity_markdown(profile: str = "paper") -> str:
         "7d5362c), and xbench's value with the default body. `deviates`: a run with these settings is",
         "recorded as `fidelity=deviating`; `choice`: xbench's deliberate choice, recorded but not a",
         "deviation. Written by `python benchmarks/parity_table.py`; a test checks that it matches the",
-        "code. `xbench config TASK --method M --profile paper` shows the same for any setup.",
+        "code. `xbench config TASK --method M --profile paper` shows the same for any setup. The `-ar`",
+        "tasks follow PDEBench's own protocol, which no cross-modal paper ran: they have no reference here.",
         "",
     ]
     counts: dict[str, int] = {}
