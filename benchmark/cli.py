@@ -215,6 +215,11 @@ def _cmd_run(args) -> int:
             files[spec.name, n_samples] = sha256_file(path)
         return files[spec.name, n_samples]
 
+    if profile == "paper" and device.type != "cuda":
+        from xbench.inspect import paper_plan
+
+        for line in paper_plan(specs, overrides, root):
+            print(line, flush=True)
     runs = plan(args.tasks, args.method, seeds, profile, args.backbone, args.align_loss, overrides, data_sha256)
     print(f"xbench: {len(runs)} run(s), profile {profile}, device {device}, data root {root}, results {results}")
     if profile == "paper":
@@ -406,54 +411,17 @@ def _cmd_report(args) -> int:
     return 0
 
 
-PROTOCOL = ("body", "source", "align_loss", "loss", "data_file", "spatial_stride", "channels", "train_frame",
-            "test_frame", "split", "train_share", "selection", "tokens", "patch", "resize", "head")
-
-
 def _cmd_config(args) -> int:
-    from xbench.config import key_settings, parse_overrides, resolve, settings_diff, settings_hash
-    from xbench.fidelity import assess, xbench_values
+    from xbench.config import parse_overrides
+    from xbench.inspect import config_view, format_config
     from xbench.methods import get_method
-    from xbench.tasks.registry import get_task
 
-    spec, method = get_task(args.task), get_method(args.method)
-    if method.model == "crossmodal" and args.backbone:
+    if get_method(args.method).model == "crossmodal":
         from xbench import checks
 
         checks.backbone(args.backbone)
-    user = parse_overrides(args.set)
-    cfg = resolve(args.profile, spec.profile_overrides(args.profile), method.overrides, user)
-    defaults = resolve(args.profile, spec.profile_overrides(args.profile), method.overrides, {})
-    loss = (args.align_loss or method.align_loss) if method.aligns else "none"
-    fid = assess(spec, method, cfg, args.backbone, loss)
-    settings = key_settings(cfg, method.reads)
-    protocol = ({k: v for k, v in xbench_values(spec, method, cfg, args.backbone, loss).items() if k in PROTOCOL}
-                if method.model == "crossmodal" else {})
-    out = {"task": spec.name, "task_version": spec.version, "method": method.name, "method_version": method.version,
-           "profile": args.profile, "settings_hash": settings_hash(method.version, cfg, method.reads),
-           "changed": settings_diff(cfg, defaults, method.reads), "settings": settings, "protocol": protocol,
-           "fidelity": fid.as_dict()}
-    if args.json:
-        print(json.dumps(out, indent=2, default=str))
-        return 0
-    print(f"{spec.name} v{spec.version} / {method.name} v{method.version}, profile {args.profile}, settings hash "
-          f"{out['settings_hash']}" + (f", changed: {out['changed']}" if out["changed"] else ""))
-    print("settings:")
-    for k, v in settings.items():
-        print(f"  {k:22s} {v}")
-    if protocol:
-        print("protocol:")
-        for k in PROTOCOL:
-            if k in protocol:
-                print(f"  {k:22s} {protocol[k]}")
-    print(f"fidelity: {fid.status}" + (f" ({len(fid.deviations)} setting(s) differ from the reference code)"
-                                       if fid.deviations else ""))
-    for d in fid.deviations:
-        print(f"  {d['setting']:22s} xbench {d['xbench']}; reference {d['reference']} ({d['source']})")
-    if fid.choices:
-        print("xbench's choices (kept on purpose):")
-        for d in fid.choices:
-            print(f"  {d['setting']:22s} xbench {d['xbench']}; reference {d['reference']} ({d['source']}): {d['why']}")
+    view = config_view(args.task, args.method, args.profile, args.backbone, args.align_loss, parse_overrides(args.set))
+    print(json.dumps(view, indent=2, default=str) if args.json else format_config(view))
     return 0
 
 

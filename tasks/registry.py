@@ -59,6 +59,9 @@ class TaskSpec:
     split: dict[str, Any] = field(default_factory=dict)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     reference: str = ""
+    # (MB per sample of the file, samples per second of xbench's generator on a 2-core CPU), for the
+    # plan a paper-profile run prints before it generates a full-size file; (0, 0) when unknown
+    generation_cost: tuple[float, float] = (0.0, 0.0)
 
     @property
     def can_generate(self) -> bool:

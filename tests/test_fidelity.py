@@ -110,3 +110,20 @@ def test_deviating_paper_run_is_labelled_and_ranked_apart(burgers_root, tiny_bac
     code, out, _ = run(["config", "pdebench-burgers", "--method", "orca", "--profile", "paper"], capsys)
     assert code == 0 and "tokens                 512" in out and "fidelity: deviating" in out
     assert "ORCA src/configs/PDEBG.yaml:9" in out
+
+
+def test_paper_plan_says_what_it_will_generate_and_refuses_a_full_disk(tmp_path, monkeypatch):
+    import shutil
+
+    import pytest
+
+    from xbench.errors import ConfigError
+    from xbench.inspect import paper_plan
+
+    lines = paper_plan([get_task("pdebench-cfd2d")], {}, tmp_path)
+    assert "10000-sample file" in lines[0] and "55.0 GB" in lines[0] and "200 epochs" in lines[0]
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage._replace(free=10**9))
+    with pytest.raises(ConfigError, match="55.0 GB"):
+        paper_plan([get_task("pdebench-cfd2d")], {}, tmp_path)
+    assert not any(tmp_path.iterdir())  # nothing written

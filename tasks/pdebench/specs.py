@@ -15,6 +15,20 @@ from xbench.tasks.pdebench.verify import manifest_md5
 from xbench.tasks.registry import DataFile, TaskSpec, register_task
 
 DARUS = "https://darus.uni-stuttgart.de/api/access/datafile/"
+# file path: (MB per sample = frames x cells x channels x 4 bytes, xbench's generator in samples/s on an
+# idle 2-core CPU, README "Generated data")
+GENERATION_COST = {
+    "1D/Burgers/Train/1D_Burgers_Sols_Nu1.0.hdf5": (0.82, 73.0),
+    "1D/Burgers/Train/1D_Burgers_Sols_Nu0.001.hdf5": (0.82, 9.6),
+    "1D/Advection/Train/1D_Advection_Sols_beta0.4.hdf5": (0.82, 55.0),
+    "1D/ReactionDiffusion/Train/ReacDiff_Nu0.5_Rho1.0.hdf5": (0.41, 473.0),
+    "1D/diffusion-sorption/1D_diff-sorp_NA_NA.h5": (0.41, 39.0),
+    "1D/CFD/Train/1D_CFD_Rand_Eta0.1_Zeta0.1_periodic_Train.hdf5": (1.24, 1.09),
+    "2D/DarcyFlow/2D_DarcyFlow_beta0.1_Train.hdf5": (0.13, 39.0),
+    "2D/shallow-water/2D_rdb_NA_NA.h5": (6.6, 5.9),
+    "2D/diffusion-reaction/2D_diff-react_NA_NA.h5": (13.2, 8.9),
+    "2D/CFD/2D_Train_Rand/2D_CFD_Rand_M1.0_Eta0.1_Zeta0.1_periodic_128_Train.hdf5": (5.5, 0.105),
+}
 METRICS_1D = ("nrmse", "pdebench_nrmse", "pdebench_rmse", "pdebench_crmse", "pdebench_brmse", "pdebench_max",
               "pdebench_frmse_low", "pdebench_frmse_mid", "pdebench_frmse_high")
 
@@ -42,6 +56,7 @@ def orca_1d_task(name: str, version: int, description: str, path: str, darus_id:
                   "paper": {"n_samples": None, "epochs": 200, "batch_size": 4, "clip": 1.0, "warmup_epochs": 5,
                             "decay_epochs": 200, "align_steps": 60, **paper}},
         reference="Takamoto et al., PDEBench (NeurIPS 2022 D&B); protocol of Shen et al., ORCA (ICML 2023)",
+        generation_cost=GENERATION_COST[path],
     ))
 
 

@@ -21,7 +21,7 @@ from xbench.tasks.pdebench.generate.darcy import generate_darcy
 from xbench.tasks.pdebench.generate.diffreact2d import generate_diffreact2d
 from xbench.tasks.pdebench.generate.swe import generate_swe
 from xbench.tasks.pdebench.loaders import load_single_step
-from xbench.tasks.pdebench.specs import DARUS, METRICS_1D
+from xbench.tasks.pdebench.specs import DARUS, GENERATION_COST, METRICS_1D
 from xbench.tasks.registry import DataFile, TaskSpec, register_task
 
 METRICS_2D = METRICS_1D  # the PDEBench suite (tasks/pdebench/metrics.py handles (B, C, H, W)) + ORCA's nrmse
@@ -50,6 +50,7 @@ def orca_2d_task(name: str, description: str, channels: tuple[int, int], cells: 
                   # 128^2 fields: with 600 samples U-Net took 557 s and FNO 243 s (shallow water, 2-core CPU),
                   # past the cpu profile's 5 minutes per run; 300 samples halve that
                   **({"cpu": {"n_samples": 300}} if cells >= 128 else {})}, reference=REFERENCE,
+        generation_cost=GENERATION_COST[data.path],
     ))
 
 

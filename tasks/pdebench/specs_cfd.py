@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from xbench.tasks.pdebench.generate.cfd import generate_cfd1d, generate_cfd2d
 from xbench.tasks.pdebench.loaders import load_single_step
-from xbench.tasks.pdebench.specs import DARUS, METRICS_1D
+from xbench.tasks.pdebench.specs import DARUS, GENERATION_COST, METRICS_1D
 from xbench.tasks.pdebench.specs_2d import PARE_2D_PAPER
 from xbench.tasks.pdebench.verify import manifest_md5
 from xbench.tasks.registry import DataFile, TaskSpec, register_task
@@ -53,7 +53,7 @@ register_task(TaskSpec(
     split={"test_fraction": 0.1, "test_position": "first", "val_fraction": 0.1},
     profiles={"quick": {"n_samples": 48}, "cpu": {"n_samples": 300},  # generation: about 1 sample/s
               "paper": {**ORCA_PAPER, "lr": 1e-4, "target_seq_len": 128}},
-    reference=REFERENCE,
+    reference=REFERENCE, generation_cost=GENERATION_COST[CFD1D_PATH],
 ))
 
 register_task(TaskSpec(
@@ -71,5 +71,5 @@ register_task(TaskSpec(
     split={"test_fraction": 0.1, "test_position": "last", "val_fraction": 0.1},
     profiles={"quick": {"n_samples": 20}, "cpu": {"n_samples": 120},  # generation: about 0.1 sample/s
               "paper": {**ORCA_PAPER, "lr": 1e-3, "target_seq_len": 64, **PARE_2D_PAPER}},
-    reference=REFERENCE,
+    reference=REFERENCE, generation_cost=GENERATION_COST[CFD2D_PATH],
 ))
