@@ -216,7 +216,7 @@ def _cmd_run(args) -> int:
         return files[spec.name, n_samples]
 
     if profile == "paper" and device.type != "cuda":
-        from xbench.inspect import paper_plan
+        from xbench.preflight import paper_plan
 
         for line in paper_plan(specs, overrides, root):
             print(line, flush=True)
@@ -413,7 +413,7 @@ def _cmd_report(args) -> int:
 
 def _cmd_config(args) -> int:
     from xbench.config import parse_overrides
-    from xbench.inspect import config_view, format_config
+    from xbench.preflight import config_view, format_config
     from xbench.methods import get_method
 
     if get_method(args.method).model == "crossmodal":

@@ -118,7 +118,7 @@ def test_paper_plan_says_what_it_will_generate_and_refuses_a_full_disk(tmp_path,
     import pytest
 
     from xbench.errors import ConfigError
-    from xbench.inspect import paper_plan
+    from xbench.preflight import paper_plan
 
     lines = paper_plan([get_task("pdebench-cfd2d")], {}, tmp_path)
     assert "10000-sample file" in lines[0] and "55.0 GB" in lines[0] and "200 epochs" in lines[0]
