@@ -202,7 +202,10 @@ def _cmd_run(args) -> int:
             if problem:
                 raise ConfigError(f"{problem}. Leave {m.name} out for this task.")
     if any(m.model == "crossmodal" for m in methods):
+        from xbench.preflight import check_bodies
+
         checks.backbone(args.backbone)
+        check_bodies(specs, methods, profile, overrides, args.backbone)
     root = checks.folder_or_absent(data_root(args.data_root), "--data-root")
     results = checks.writable_dir(args.results, "--results")
     check_results_folder(results, sorted({s.family for s in specs}))

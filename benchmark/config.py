@@ -38,6 +38,9 @@ class TrainConfig:
     # maps c * patch to sign(c) * LN(patch), so the body never sees a patch's amplitude)
     embed_norm: str = "orca"
     dense_head: str = "linear"  # 1D head: linear (Linear(d, C k) per token) | pool (ORCA's parameter-free pooling)
+    # 2D embedder and head: patch (xbench's small patches, from target_seq_len) | orca (ORCA's wrapper:
+    # resize to 224, patch 4, 3136 tokens for a Swin body, Swin's masked-image-modelling decoder)
+    embed_2d: str = "patch"
     target_seq_len: int = 32  # embedder tokens at most (ORCA's stack_num rule picks the patch size)
     align_steps: int = 12  # alignment optimizer steps (ORCA: 60, one per "embedder epoch")
     align_maxsamples: int = 64  # target points per class and step (ORCA: 128)
@@ -120,6 +123,7 @@ class TrainConfig:
             "loss_space": self.loss_space in ("raw", "normalised"),
             "embed_norm": self.embed_norm in ("orca", "bert", "none"),
             "dense_head": self.dense_head in ("linear", "pool"),
+            "embed_2d": self.embed_2d in ("patch", "orca"),
         }
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
@@ -133,6 +137,7 @@ class TrainConfig:
                 + (" (choose orca, bert or none)" if k == "embed_norm" else "")
                 + (" (choose lowest or reference)" if k == "pare_replace" else "")
                 + (" (choose linear or pool)" if k == "dense_head" else "")
+                + (" (choose patch or orca)" if k == "embed_2d" else "")
                 + ". Fix it in --set or the profile."
             )
 
@@ -166,7 +171,7 @@ COSMETIC = frozenset({"eval_batch_size"})
 # from before it existed. A run whose value equals it hashes as it did then, so adding a setting whose
 # default keeps the old behaviour never invalidates finished runs (resumed sweeps do not redo them).
 ADDED_SETTINGS: dict[str, Any] = {"loss_space": "normalised", "embed_norm": "orca", "dense_head": "linear",
-                                  "pare_tokens": 0, "pare_mix_weight": 0.3, "pare_replace": "lowest"}
+                                  "embed_2d": "patch", "pare_tokens": 0, "pare_mix_weight": 0.3, "pare_replace": "lowest"}
 
 
 def key_settings(cfg: Any, reads: tuple[str, ...] | None = None) -> dict[str, Any]:

@@ -69,16 +69,23 @@ def references(task: str, method: str) -> dict[str, Ref]:
     return out
 
 
-def body_identity(backbone: str, pretrained: bool) -> str:
-    """What a body is, read from its config without loading weights: a reference name where the
-    architecture is one (RoBERTa-base, Swin-base in22k), else the name the user gave."""
+def body_config(backbone: str) -> dict[str, Any]:
+    """The Hugging Face config of a body (``{}`` when there is none to read), without loading weights."""
     from xbench.models.backbone import resolve_path
 
     name = backbone.partition(":")[2] or "minilm" if backbone.startswith("random") else backbone
-    path = Path(resolve_path(name)) / "config.json"
     try:
-        c = json.loads(path.read_text())
+        return json.loads((Path(resolve_path(name)) / "config.json").read_text())
     except (OSError, ValueError):
+        return {}
+
+
+def body_identity(backbone: str, pretrained: bool) -> str:
+    """What a body is, read from its config without loading weights: a reference name where the
+    architecture is one (RoBERTa-base, Swin-base in22k), else the name the user gave."""
+    name = backbone.partition(":")[2] or "minilm" if backbone.startswith("random") else backbone
+    c = body_config(backbone)
+    if not c:
         return backbone
     ident = backbone
     if c.get("model_type") == "roberta" and c.get("hidden_size") == 768 and c.get("num_hidden_layers") == 12:
@@ -94,7 +101,7 @@ def body_identity(backbone: str, pretrained: bool) -> str:
 def xbench_values(spec, method, cfg, backbone: str, align_loss: str) -> dict[str, Any]:
     """xbench's value of every setting a reference may name, for a run of ``method`` on ``spec``."""
     from xbench.models.embedders import stack_num
-    from xbench.models.embedders2d import patch_size_2d
+    from xbench.models.embedders2d import ORCA_PATCH, ORCA_SIZE, patch_size_2d
 
     values: dict[str, Any] = dict(dataclasses.asdict(cfg))
     split = spec.split
@@ -123,9 +130,14 @@ def xbench_values(spec, method, cfg, backbone: str, align_loss: str) -> dict[str
                                 else "Linear(d, C k) per token")})
     else:
         c, h, w = spec.input_shape
-        p = patch_size_2d(h, w, cfg.target_seq_len)
-        values.update({"tokens": math.ceil(h / p) * math.ceil(w / p), "patch": f"{c} x {p} x {p}",
-                       "resize": "none", "head": "Linear(d, C p^2) per token, pixel shuffle"})
+        if cfg.embed_2d == "orca":
+            values.update({"tokens": (ORCA_SIZE // ORCA_PATCH) ** 2, "patch": f"{c} x {ORCA_PATCH} x {ORCA_PATCH}",
+                           "resize": f"{ORCA_SIZE} x {ORCA_SIZE}",
+                           "head": "Swin masked-image-modelling decoder (random init), channel mean, adaptive pooling"})
+        else:
+            p = patch_size_2d(h, w, cfg.target_seq_len)
+            values.update({"tokens": math.ceil(h / p) * math.ceil(w / p), "patch": f"{c} x {p} x {p}",
+                           "resize": "none", "head": "Linear(d, C p^2) per token, pixel shuffle"})
     n = values["tokens"]
     values.update({"fld_reads": "mean-pooled embedder features", "fa_weight": 1.0,
                    "source_head": f"{cfg.source_head_epochs} epochs, tau-hinge in the second half",

@@ -1,5 +1,6 @@
-"""What a run would do, before it runs: its resolved settings and fidelity (``xbench config``) and the
-cost of a paper-profile run on a machine without a GPU (printed by ``xbench run`` before it starts)."""
+"""What a run would do, before it runs: its resolved settings and fidelity (``xbench config``), the
+cost of a paper-profile run on a machine without a GPU (printed by ``xbench run`` before it starts),
+and the model settings a body cannot run (checked before anything is written)."""
 
 from __future__ import annotations
 
@@ -89,3 +90,23 @@ def _existing_parent(path: Path) -> Path:
     while not path.exists():
         path = path.parent
     return path
+
+
+def check_bodies(specs, methods, profile: str, overrides: dict[str, Any], backbone: str) -> None:
+    """ORCA's 2D wrapper (``embed_2d=orca``, the paper profile on 2D tasks) makes 3136 tokens and needs a
+    Swin body; say so before anything runs instead of failing every run."""
+    from xbench.config import resolve
+    from xbench.fidelity import body_config
+
+    for spec in specs:
+        for method in methods:
+            if method.model != "crossmodal" or spec.modality != "2d":
+                continue
+            cfg = resolve(profile, spec.profile_overrides(profile), method.overrides, overrides)
+            if cfg.embed_2d == "orca" and body_config(backbone).get("model_type") != "swin":
+                raise ConfigError(
+                    f"{spec.name} in the {profile} profile uses ORCA's 2D wrapper (inputs resized to 224^2, patches "
+                    f"of 4: 3136 tokens), which needs a Swin body, and {backbone!r} is not one. Pass --backbone "
+                    "SWIN_FOLDER (ORCA: swin-base-patch4-window7-224-in22k, saved with save_pretrained), or --set "
+                    "embed_2d=patch for xbench's small-patch 2D embedder with this body (its rows then say "
+                    "fidelity=deviating).")

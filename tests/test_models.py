@@ -349,3 +349,56 @@ def test_ridge_recovers_a_linear_map_and_shrinks_to_the_mean(n):
     mean = TrainMeanModel((1, 24))
     mean.fit(x, y)
     assert torch.allclose(mean({"x": x[:3]})["y"], y.mean(0, keepdim=True).expand(3, 1, 24), atol=1e-5)
+
+
+def test_orca_2d_wrapper_resizes_to_224_and_decodes_like_swin_mim(tiny_swin, tiny_backbone):
+    """embed_2d=orca: 224^2, patch 4 (3136 tokens), Swin's stages, the MIM decoder to 3 x 224 x 224, then
+    the channel pooling and the adaptive pooling back to the input's size (ORCA's wrapper2D)."""
+    import torch.nn.functional as F
+
+    from xbench.errors import ConfigError
+    from xbench.models.heads import OrcaHead2D
+
+    bb = load_backbone(tiny_swin)
+    model = build_model(bb, (1, 64, 64), (1, 64, 64), target_seq_len=64, embed_2d="orca")
+    assert model.embedder.p == 4 and model.embedder.grid == (56, 56) and model.embedder.n_tokens == 3136
+    assert isinstance(model.head, OrcaHead2D) and model.head.decoder.patch == 8  # 4 x Swin's downsampling 2
+    x = torch.randn(2, 1, 64, 64)
+    y = model({"x": x})["y"]
+    assert y.shape == (2, 1, 64, 64)
+    with torch.no_grad():  # the head by hand: decoder image, channel mean, average pooling to 64 x 64
+        h = bb.encode(model.embedder(x), model.embedder.grid)
+        img = model.head.decoder(h)
+        assert img.shape == (2, 3, 224, 224)
+        assert torch.allclose(model.head(h), F.adaptive_avg_pool2d(img.mean(1, keepdim=True), (64, 64)), atol=1e-6)
+    four = build_model(bb, (4, 64, 64), (4, 64, 64), target_seq_len=64, embed_2d="orca")
+    assert four({"x": torch.randn(1, 4, 64, 64)})["y"].shape == (1, 4, 64, 64)
+    with pytest.raises(ConfigError, match="Swin body"):  # 3136 tokens do not fit a text body's positions
+        build_model(load_backbone(tiny_backbone), (1, 64, 64), (1, 64, 64), target_seq_len=64, embed_2d="orca")
+
+
+@pytest.mark.slow
+def test_reference_bodies_from_their_configs_run_the_paper_models():
+    """RoBERTa-base and Swin-base built from their published configurations (random weights) run the
+    paper profile's 1D model (512 tokens of 2, ORCA's pooling head) and 2D wrapper (3136 tokens)."""
+    import tempfile
+
+    from transformers import RobertaConfig, RobertaModel, SwinConfig, SwinModel
+
+    from xbench.fidelity import body_identity
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rob, swin = f"{tmp}/roberta", f"{tmp}/swin"
+        RobertaModel(RobertaConfig(vocab_size=50265, max_position_embeddings=514, type_vocab_size=1, pad_token_id=1)
+                     ).save_pretrained(rob)
+        SwinModel(SwinConfig(embed_dim=128, depths=[2, 2, 18, 2], num_heads=[4, 8, 16, 32], window_size=7,
+                             id2label={i: str(i) for i in range(21841)})).save_pretrained(swin)
+        assert body_identity(rob, True) == "roberta-base"
+        assert body_identity(swin, True) == "swin-base-patch4-window7-224-in22k"
+        m1 = build_model(load_backbone(rob), (1, 1024), (1, 1024), target_seq_len=512, dense_head="pool")
+        assert m1.embedder.k == 2 and m1.embedder.n_tokens == 512
+        assert m1({"x": torch.randn(1, 1, 1024)})["y"].shape == (1, 1, 1024)
+        m2 = build_model(load_backbone(swin), (1, 64, 64), (1, 64, 64), target_seq_len=64, embed_2d="orca")
+        assert m2.embedder.n_tokens == 3136 and m2.head.decoder.patch == 32
+        with torch.no_grad():
+            assert m2({"x": torch.randn(1, 1, 64, 64)})["y"].shape == (1, 1, 64, 64)

@@ -14,8 +14,8 @@ from xbench.errors import ConfigError
 from xbench.models.backbone import DEFAULT_BACKBONE, Backbone, load_backbone
 from xbench.models.baselines import BASELINES, build_baseline
 from xbench.models.embedders import Embedder1D, stack_num
-from xbench.models.embedders2d import Embedder2D, patch_size_2d
-from xbench.models.heads import DenseHead1D, DenseHead2D, PoolHead1D
+from xbench.models.embedders2d import ORCA_SIZE, Embedder2D, patch_size_2d
+from xbench.models.heads import DenseHead1D, DenseHead2D, OrcaHead2D, PoolHead1D
 
 __all__ = ["DEFAULT_BACKBONE", "MODEL_KINDS", "Backbone", "CrossModalModel", "build_baseline", "build_model",
            "count_parameters", "load_backbone", "patch_size_2d", "stack_num"]
@@ -44,7 +44,8 @@ class CrossModalModel(nn.Module):
 
 
 def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: tuple[int, ...],
-                target_seq_len: int, embed_norm: str = "orca", dense_head: str = "linear") -> CrossModalModel:
+                target_seq_len: int, embed_norm: str = "orca", dense_head: str = "linear",
+                embed_2d: str = "patch") -> CrossModalModel:
     """The cross-modal model for samples ``input_shape`` -> ``output_shape`` on the same grid.
 
     1D (C, L) -> (C', L): :class:`Embedder1D` and :class:`DenseHead1D` (text bodies only).
@@ -52,7 +53,8 @@ def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: 
     patch tokens in raster order) or a ViT/Swin body (see :mod:`xbench.models.backbone`).
     ``embed_norm`` places the embedder's LayerNorm (``orca``, ``bert``, ``none``: :mod:`xbench.models.embedders`);
     ``dense_head`` is the 1D head, ``linear`` (:class:`DenseHead1D`) or ORCA's parameter-free ``pool``
-    (:class:`PoolHead1D`); 2D tasks have one head.
+    (:class:`PoolHead1D`); ``embed_2d`` the 2D embedder and head, xbench's small patches (``patch``) or
+    ORCA's wrapper (``orca``: resize to 224, patch 4, Swin's decoder, :class:`OrcaHead2D`).
     """
     rank = len(input_shape) - 1
     if rank not in (1, 2) or len(output_shape) != len(input_shape) or input_shape[1:] != output_shape[1:]:
@@ -71,15 +73,17 @@ def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: 
         head = (PoolHead1D(output_shape[0], emb.k) if dense_head == "pool"
                 else DenseHead1D(backbone.hidden_size, output_shape[0], emb.k))
         return CrossModalModel(emb, backbone, head)
+    orca = embed_2d == "orca"
     emb2 = Embedder2D(input_shape[0], input_shape[1:], backbone.hidden_size, target_seq_len, backbone.max_positions,
-                      positions=backbone.kind != "swin", norm=embed_norm)
+                      positions=backbone.kind != "swin", norm=embed_norm, resize=ORCA_SIZE if orca else None)
     if backbone.pretrained:
         if backbone.kind == "text":
             emb2.init_from_text(backbone.embeddings, backbone.position_offset)
         else:
             emb2.init_from_vision(backbone.embeddings)
-    head = DenseHead2D(backbone.out_hidden, output_shape[0], emb2.p * backbone.downsample,
-                       backbone.out_grid(emb2.grid), output_shape[1:])
+    patch, grid = emb2.p * backbone.downsample, backbone.out_grid(emb2.grid)
+    head = (OrcaHead2D(backbone.out_hidden, output_shape[0], patch, grid, ORCA_SIZE, output_shape[1:]) if orca
+            else DenseHead2D(backbone.out_hidden, output_shape[0], patch, grid, output_shape[1:]))
     return CrossModalModel(emb2, backbone, head)
 
 

@@ -41,17 +41,28 @@ def patch_size_2d(height: int, width: int, target_seq_len: int) -> int:
     return max(height, width)
 
 
+ORCA_SIZE, ORCA_PATCH = 224, 4  # ORCA's 2D wrapper: every input resized to 224 x 224, Swin's patch 4
+
+
 class Embedder2D(nn.Module):
+    """``resize``: ORCA's 2D wrapper (``embed_2d=orca``): the input is resized to ``resize`` x ``resize``
+    (bilinear, no antialiasing, as torchvision's ``Resize`` on tensors in ORCA's era) and cut into
+    patches of ``ORCA_PATCH``, 3136 tokens at 224; ``target_seq_len`` is then not used."""
+
     def __init__(self, in_channels: int, spatial: tuple[int, int], d: int, target_seq_len: int,
-                 max_positions: int | None, positions: bool = True, norm: str = "orca"):
+                 max_positions: int | None, positions: bool = True, norm: str = "orca", resize: int | None = None):
         super().__init__()
         self.norm_at = norm  # where the LayerNorm sits: orca, bert or none (xbench.models.embedders)
-        self.spatial = tuple(spatial)
-        self.p = patch_size_2d(*self.spatial, target_seq_len)
+        self.resize = resize
+        self.spatial = (resize, resize) if resize else tuple(spatial)
+        self.p = ORCA_PATCH if resize else patch_size_2d(*self.spatial, target_seq_len)
         self.grid = (math.ceil(self.spatial[0] / self.p), math.ceil(self.spatial[1] / self.p))
         self.n_tokens = self.grid[0] * self.grid[1]
         if max_positions is not None and positions and self.n_tokens > max_positions:
             raise ConfigError(
+                f"ORCA's 2D wrapper makes {self.n_tokens} tokens ({resize}^2, patch {self.p}), more than the body's "
+                f"{max_positions} positions: it needs a Swin body (--backbone SWIN_FOLDER, as ORCA), or use "
+                "--set embed_2d=patch." if resize else
                 f"{self.n_tokens} tokens exceed the body's {max_positions} positions; lower target_seq_len."
             )
         self.conv = nn.Conv2d(in_channels, d, kernel_size=self.p, stride=self.p)
@@ -97,6 +108,8 @@ class Embedder2D(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) -> (B, h*w, d), raster order."""
+        if self.resize:
+            x = F.interpolate(x, size=(self.resize, self.resize), mode="bilinear", align_corners=False)
         pad_h, pad_w = self.grid[0] * self.p - x.shape[-2], self.grid[1] * self.p - x.shape[-1]
         if pad_h or pad_w:
             x = F.pad(x, (0, pad_w, 0, pad_h))

@@ -64,3 +64,25 @@ class DenseHead2D(nn.Module):
         y = self.proj(h).view(b, gh, gw, c, p, p).permute(0, 3, 1, 4, 2, 5)
         y = y.reshape(b, c, gh * p, gw * p)
         return y[..., : self.out_size[0], : self.out_size[1]]
+
+
+class OrcaHead2D(nn.Module):
+    """ORCA's dense 2D head (``src/embedder.py`` wrapper2D, ``docs/methods.md`` §2.3): the masked-image-
+    modelling decoder of Swin (a 1x1 convolution to 3 r^2 channels and a pixel shuffle by r, i.e.
+    :class:`DenseHead2D` with 3 channels) gives a 3 x 224 x 224 image; its channels are average-pooled
+    to C_out (``AdaptiveAvgPool1d`` over the channel axis: the channel mean when C_out = 1) and the
+    image average-pooled to the input's size (``AdaptiveAvgPool2d``)."""
+
+    def __init__(self, d: int, out_channels: int, patch: int, grid: tuple[int, int], image: int,
+                 out_size: tuple[int, int]):
+        super().__init__()
+        self.decoder = DenseHead2D(d, 3, patch, grid, (image, image))
+        self.out_channels, self.out_size = out_channels, tuple(out_size)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        """(B, h*w, d) -> (B, C_out, H, W)."""
+        img = self.decoder(h)
+        b, c, hh, ww = img.shape
+        img = nn.functional.adaptive_avg_pool1d(img.reshape(b, c, -1).transpose(1, 2), self.out_channels)
+        img = img.transpose(1, 2).reshape(b, self.out_channels, hh, ww)
+        return nn.functional.adaptive_avg_pool2d(img, self.out_size)
