@@ -143,6 +143,8 @@ def _parser() -> argparse.ArgumentParser:
     cf.add_argument("--backbone", default=DEFAULT_BACKBONE, help=f"body (default: {DEFAULT_BACKBONE})")
     cf.add_argument("--align-loss", default=None, metavar="NAME", help="alignment loss (default: the method's own)")
     cf.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
+    cf.add_argument("--data-root", default=None, help="where source=auto looks for the reference's source files "
+                    "(default: $XBENCH_DATA or the user cache)")
     cf.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     rep = sub.add_parser("report", help="print and write the leaderboard (and bound-vs-test table) from result CSVs")
@@ -223,7 +225,7 @@ def _cmd_run(args) -> int:
 
         for line in paper_plan(specs, overrides, root):
             print(line, flush=True)
-    runs = plan(args.tasks, args.method, seeds, profile, args.backbone, args.align_loss, overrides, data_sha256)
+    runs = plan(args.tasks, args.method, seeds, profile, args.backbone, args.align_loss, overrides, data_sha256, root)
     print(f"xbench: {len(runs)} run(s), profile {profile}, device {device}, data root {root}, results {results}")
     if profile == "paper":
         from xbench.fidelity import summary
@@ -252,7 +254,8 @@ def _cmd_run(args) -> int:
             print(f"data: {p.spec.name} from {d.data_source} file {d.data_path} "
                   f"(splits {d.sizes()}, {time.time() - t0:.1f} s)")
         print(f"{head} ...", flush=True)
-        out = execute_run(p, data_cache[dkey], store, device, root / "cache" / "source", progress=progress)
+        out = execute_run(p, data_cache[dkey], store, device, root / "cache" / "source", progress=progress,
+                          data_root=root)
         if out.status == "ok":
             print(f"{head}: ok, test {p.spec.main_metric} = {out.main_value:.4g} ({out.wall_s:.0f} s)")
         elif out.status == "skipped":
@@ -423,7 +426,10 @@ def _cmd_config(args) -> int:
         from xbench import checks
 
         checks.backbone(args.backbone)
-    view = config_view(args.task, args.method, args.profile, args.backbone, args.align_loss, parse_overrides(args.set))
+    from xbench.tasks.datafiles import data_root
+
+    view = config_view(args.task, args.method, args.profile, args.backbone, args.align_loss, parse_overrides(args.set),
+                       data_root(args.data_root))
     print(json.dumps(view, indent=2, default=str) if args.json else format_config(view))
     return 0
 

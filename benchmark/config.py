@@ -48,6 +48,9 @@ class TrainConfig:
     n_classes: int = 10  # k-means pseudo-classes of the targets (ORCA: 10)
     n_source: int = 1000  # source reference points (ORCA: about 2000 text, 5000 images)
     source_window: int = 32  # tokens per source text window (ORCA's text features: 32)
+    # the source reference: text (xbench's offline corpus) | orca-text (ORCA's text features) | cifar10
+    # | auto (the reference's where its files are on disk, else text); see xbench.source_files
+    source: str = "text"
     # bound terms (xbench.theory), logged every epoch and alignment step; RECRAFT's source head
     track_bound: bool = True  # log the bound terms to curves.csv (crossmodal models with a text body)
     bound_points: int = 128  # fixed subsets of source and validation points the bound terms use
@@ -124,6 +127,7 @@ class TrainConfig:
             "embed_norm": self.embed_norm in ("orca", "bert", "none"),
             "dense_head": self.dense_head in ("linear", "pool"),
             "embed_2d": self.embed_2d in ("patch", "orca"),
+            "source": self.source in ("text", "orca-text", "cifar10", "auto"),
         }
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
@@ -138,6 +142,7 @@ class TrainConfig:
                 + (" (choose lowest or reference)" if k == "pare_replace" else "")
                 + (" (choose linear or pool)" if k == "dense_head" else "")
                 + (" (choose patch or orca)" if k == "embed_2d" else "")
+                + (" (choose text, orca-text, cifar10 or auto)" if k == "source" else "")
                 + ". Fix it in --set or the profile."
             )
 
@@ -159,7 +164,7 @@ PROFILES: dict[str, dict[str, Any]] = {
               "warmup_epochs": 5, "target_seq_len": 512, "align_steps": 60,
               "align_maxsamples": 128, "n_source": 5000, "fld_epochs": 4, "fld_maxsamples": 28,
               "pare_tokens": 32, "pare_mix_weight": 0.1, "pare_gumbel_epochs": 5, "pare_replace": "reference",
-              "dense_head": "pool"},
+              "dense_head": "pool", "source": "auto"},
 }
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
@@ -171,7 +176,7 @@ COSMETIC = frozenset({"eval_batch_size"})
 # from before it existed. A run whose value equals it hashes as it did then, so adding a setting whose
 # default keeps the old behaviour never invalidates finished runs (resumed sweeps do not redo them).
 ADDED_SETTINGS: dict[str, Any] = {"loss_space": "normalised", "embed_norm": "orca", "dense_head": "linear",
-                                  "embed_2d": "patch", "pare_tokens": 0, "pare_mix_weight": 0.3, "pare_replace": "lowest"}
+                                  "embed_2d": "patch", "source": "text", "pare_tokens": 0, "pare_mix_weight": 0.3, "pare_replace": "lowest"}
 
 
 def key_settings(cfg: Any, reads: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -261,11 +266,14 @@ class RunSpec:
     seed: int
     data_sha256: str  # the data file's checksum: a new file (real instead of generated) is a new run
     config: TrainConfig = field(default_factory=TrainConfig)
+    source_sha256: str = ""  # the source files' checksum (source orca-text, cifar10); "" for xbench's text
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def key_dict(self) -> dict[str, Any]:
         """What the run key hashes: :meth:`as_dict` with the config reduced to :func:`key_settings`."""
-        return {**{f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "config"},
-                "config": key_settings(self.config)}
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "config"}
+        if not out["source_sha256"]:  # added later: runs on xbench's own text source keep their keys
+            del out["source_sha256"]
+        return {**out, "config": key_settings(self.config)}

@@ -107,7 +107,9 @@ def xbench_values(spec, method, cfg, backbone: str, align_loss: str) -> dict[str
     split = spec.split
     values.update({
         "body": body_identity(backbone, method.pretrained),
-        "source": "xbench offline text (CPython documentation), k-means labels",
+        "source": {"orca-text": "ORCA text features (text_xs_32.npy, text_ys_32.npy)",
+                   "cifar10": f"CIFAR-10 training images ({cfg.n_source}), Swin patch features"}.get(
+            cfg.source, "xbench offline text (CPython documentation), k-means labels"),
         "align_loss": align_loss,
         "loss": f"{spec.loss} on {cfg.loss_space} targets",
         "train_frame": spec.protocol.get("target_frame"), "test_frame": spec.protocol.get("target_frame"),
@@ -199,6 +201,7 @@ def parity_rows(profile: str = "paper") -> list[dict[str, Any]]:
                 continue
             method = get_method(name)
             cfg = resolve(profile, spec.profile_overrides(profile), method.overrides, {})
+            cfg = dataclasses.replace(cfg, source="text" if cfg.source == "auto" else cfg.source)  # no files here
             mine = xbench_values(spec, method, cfg, "minilm", method.align_loss)
             for setting, ref in sorted(refs.items()):
                 same = _same(mine.get(setting), ref.value)

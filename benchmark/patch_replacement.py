@@ -87,7 +87,10 @@ class PaReTerm:
         self.backbone = trainer.model._backbone
         if self.backbone.kind != "text":
             raise ConfigError("pare: xbench's source windows are text; use a text body.")
-        self.ids = source_windows(self.backbone, cfg.n_source, cfg.source_window)
+        # source tokens: ORCA's text features per token where source=orca-text (PaRe's 1D code mixes
+        # those in), else the windows of xbench's text, embedded by the body's embedding layer each step
+        self.tokens = getattr(trainer, "source_tokens", None)
+        self.ids = None if self.tokens is not None else source_windows(self.backbone, cfg.n_source, cfg.source_window)
         self.labels = trainer.source[1]
         dev = trainer.device
         self.gate = nn.Linear(self.backbone.hidden_size, 1).to(dev)
@@ -111,9 +114,10 @@ class PaReTerm:
         grid = getattr(model.embedder, "grid", None)
         e_t = model.embedder(x)
         target = t.target_loss(model.head(self.backbone.encode(e_t, grid)), y)
-        rows = torch.randint(len(self.ids), (len(x),), generator=self.gen)
+        rows = torch.randint(len(self.tokens if self.tokens is not None else self.ids), (len(x),), generator=self.gen)
         with torch.no_grad():
-            e_s = self.backbone.embeddings(input_ids=self.ids[rows].to(t.device))
+            e_s = (self.tokens[rows].to(t.device) if self.tokens is not None
+                   else self.backbone.embeddings(input_ids=self.ids[rows].to(t.device)))
         k = self.n_replaced(e_t.shape[1], e_s.shape[1], epoch)
         parts = {f"loss_{t.spec.loss}": target.item(), "pare_replaced": float(k)}
         if k == 0:

@@ -15,16 +15,22 @@ PROTOCOL = ("body", "source", "align_loss", "loss", "data_file", "spatial_stride
 
 
 def config_view(task: str, method_name: str, profile: str, backbone: str, align_loss: str | None,
-                user: dict[str, Any]) -> dict[str, Any]:
-    """The settings a run of ``method_name`` on ``task`` would use, the protocol they imply, and its fidelity."""
+                user: dict[str, Any], data_root: Path | None = None) -> dict[str, Any]:
+    """The settings a run of ``method_name`` on ``task`` would use (``source=auto`` resolved against
+    ``data_root``), the protocol they imply, and its fidelity."""
+    from dataclasses import replace
+
     from xbench.config import key_settings, resolve, settings_diff, settings_hash
     from xbench.fidelity import assess, xbench_values
     from xbench.methods import get_method
+    from xbench.source_files import resolve_source
     from xbench.tasks.registry import get_task
 
     spec, method = get_task(task), get_method(method_name)
-    cfg = resolve(profile, spec.profile_overrides(profile), method.overrides, user)
-    defaults = resolve(profile, spec.profile_overrides(profile), method.overrides, {})
+    root = Path(data_root) if data_root is not None else Path("/nonexistent")
+    cfg, defaults = (replace(c, source=resolve_source(c.source, spec.modality, root)) for c in (
+        resolve(profile, spec.profile_overrides(profile), method.overrides, user),
+        resolve(profile, spec.profile_overrides(profile), method.overrides, {})))
     loss = (align_loss or method.align_loss) if method.aligns else "none"
     values = xbench_values(spec, method, cfg, backbone, loss) if method.model == "crossmodal" else {}
     return {"task": spec.name, "task_version": spec.version, "method": method.name, "method_version": method.version,

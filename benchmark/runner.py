@@ -13,7 +13,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ import torch
 
 import xbench
 from xbench.config import RunSpec, resolve, settings_diff, settings_hash
+from xbench.errors import ConfigError
 from xbench.data import TaskData
 from xbench.fidelity import Fidelity, assess
 from xbench.methods import DEFAULT_METHODS, MethodSpec, get_method
@@ -30,6 +31,8 @@ from xbench.models.baselines import CHEAP, baseline_problem
 from xbench.provenance import git_sha, machine, package_versions
 from xbench.results import ResultStore, run_key, utc_now
 from xbench.source import source_reference
+from xbench.source_files import (cifar10_reference, orca_text_reference, orca_text_tokens, resolve_source,
+                                 source_sha256)
 from xbench.tasks.registry import TaskSpec, get_task
 from xbench.autoregressive import AutoregressiveTrainer
 from xbench.train import Trainer, run_phases
@@ -65,16 +68,18 @@ class Outcome:
 
 def plan(tasks: list[str], methods: list[str] | None, seeds: list[int], profile: str, backbone: str,
          align_loss: str | None, overrides: dict,
-         data_sha256: Callable[[TaskSpec, int | None], str]) -> list[PlannedRun]:
+         data_sha256: Callable[[TaskSpec, int | None], str], data_root: Path | None = None) -> list[PlannedRun]:
     """Every (task, method, seed) with its resolved config and run key (``methods=None``: the
     :func:`default_methods` of each task).
 
     ``data_sha256(spec, n_samples)`` gives the checksum of the file the run will read (the CLI
     locates, or generates, the file first), so a run on different data never counts as finished.
     The run key hashes :meth:`RunSpec.key_dict` (cosmetic settings left out, settings added later at
-    their old behaviour left out: :func:`xbench.config.key_settings`).
+    their old behaviour left out: :func:`xbench.config.key_settings`). ``source=auto`` is resolved
+    here against ``data_root`` (:func:`xbench.source_files.resolve_source`), and the checksum of the
+    source files a run reads enters its key.
     """
-    out = []
+    out, source_shas = [], {}
     for t in tasks:
         spec = get_task(t)
         for m in (default_methods(spec) if methods is None else methods):
@@ -82,6 +87,15 @@ def plan(tasks: list[str], methods: list[str] | None, seeds: list[int], profile:
             task_overrides = spec.profile_overrides(profile)
             cfg = resolve(profile, task_overrides, method.overrides, overrides)
             defaults = resolve(profile, task_overrides, method.overrides, {})
+            if "auto" in (cfg.source, defaults.source):
+                root = Path(data_root) if data_root is not None else Path("/nonexistent")
+                cfg = replace(cfg, source=resolve_source(cfg.source, spec.modality, root))
+                defaults = replace(defaults, source=resolve_source(defaults.source, spec.modality, root))
+            src_sha = ""
+            if method.model == "crossmodal" and cfg.source != "text":
+                if cfg.source not in source_shas:
+                    source_shas[cfg.source] = source_sha256(cfg.source, Path(data_root or "."))
+                src_sha = source_shas[cfg.source]
             sh = settings_hash(method.version, cfg, method.reads)
             diff = settings_diff(cfg, defaults, method.reads)
             loss = (align_loss or method.align_loss) if method.aligns else "none"
@@ -89,7 +103,7 @@ def plan(tasks: list[str], methods: list[str] | None, seeds: list[int], profile:
             for seed in seeds:
                 body = backbone if method.model == "crossmodal" else "none"  # baselines load no body
                 run = RunSpec(spec.name, spec.version, method.name, method.version, body, loss, profile, seed,
-                              data_sha256(spec, cfg.n_samples), cfg)
+                              data_sha256(spec, cfg.n_samples), cfg, src_sha)
                 out.append(PlannedRun(spec, method, run, run_key(run.key_dict()), sh, diff, fidelity))
     return out
 
@@ -133,6 +147,26 @@ class PeakMemory:
             self.peak_mb = torch.cuda.max_memory_allocated(self.device) / 2**20
 
 
+def build_source(cfg, backbone, cache_dir: Path, data_root: Path | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The source reference (features (n, d), labels (n,)) that ``cfg.source`` names, checked against
+    the body: its features must have the width of the body's embedder tokens."""
+    if cfg.source == "text":
+        return source_reference(backbone, cfg.n_source, cfg.source_window, cfg.n_classes, cache_dir)
+    root = Path(data_root) if data_root is not None else Path(".")
+    if cfg.source == "cifar10":
+        if backbone.kind == "text" or backbone.embeddings is None:
+            raise ConfigError("source=cifar10 embeds images with a vision body's patch embedding (ORCA: Swin); "
+                              f"{backbone.name!r} is a text body. Use a Swin body or --set source=text.")
+        feats, labels = cifar10_reference(backbone.embeddings, root, cfg.n_source)
+    else:
+        feats, labels = orca_text_reference(root, cfg.n_source)
+    if feats.shape[1] != backbone.hidden_size:
+        raise ConfigError(f"source={cfg.source}: its features are {feats.shape[1]} wide and the body's tokens "
+                          f"{backbone.hidden_size} (ORCA's text features are RoBERTa-base's, 768); use the body they "
+                          "were made with, or --set source=text.")
+    return feats, labels
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -140,7 +174,7 @@ def seed_everything(seed: int) -> None:
 
 
 def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch.device, cache_dir: Path,
-                progress: bool = False) -> Outcome:
+                progress: bool = False, data_root: Path | None = None) -> Outcome:
     """Claim one planned run, run it and record it (ok or failed). Never raises for a failure inside
     the run; a key that finished, or that a live process holds, is not run (``skipped`` / ``busy``)."""
     run, cfg, spec = p.run, p.run.config, p.spec
@@ -161,9 +195,12 @@ def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch
             trainer = trainer_cls(model, data, spec, cfg, device, run.seed, progress)
             source = None
             # the bound terms (xbench.theory) need the source reference too; it exists for text bodies only
-            tracked = cfg.track_bound and p.method.model == "crossmodal" and backbone.kind == "text"
+            tracked = (cfg.track_bound and p.method.model == "crossmodal"
+                       and (backbone.kind == "text" or cfg.source == "cifar10"))
             if p.method.needs_source or tracked:
-                source = source_reference(backbone, cfg.n_source, cfg.source_window, cfg.n_classes, cache_dir)
+                source = build_source(cfg, backbone, cache_dir, data_root)
+            if cfg.source == "orca-text" and any(ph.kind == "pare" for ph in p.method.phases):
+                trainer.source_tokens = orca_text_tokens(Path(data_root or "."), cfg.n_source)[0]
             run_phases(trainer, p.method.phases, run.align_loss, source)
             metrics = {s: trainer.evaluate(s) for s in ("val", "test")}
         except KeyboardInterrupt:

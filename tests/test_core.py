@@ -204,7 +204,10 @@ def test_run_keys_and_settings_hash():
     before = spec(cfg).as_dict()  # the dict xbench hashed before the added settings existed
     for k in [*ADDED_SETTINGS, "eval_batch_size"]:
         del before["config"][k]
+    del before["source_sha256"]  # added later too: empty for xbench's own text source
     assert run_key(spec(cfg).key_dict()) == run_key(before)
+    other_source = dataclasses.replace(spec(cfg), source_sha256="ab" * 32)
+    assert run_key(other_source.key_dict()) != run_key(before)
     raw = dataclasses.replace(cfg, loss_space="raw")
     assert run_key(spec(raw).key_dict()) != run_key(before)
     cosmetic = dataclasses.replace(cfg, eval_batch_size=cfg.eval_batch_size * 2)
