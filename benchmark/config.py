@@ -58,6 +58,9 @@ class TrainConfig:
     source_tau: float = 0.4  # RECRAFT's tau-hinge: gradient-norm target of the source head's loss
     source_rho: float = 100.0  # RECRAFT's tau-hinge weight
     source_head_epochs: int = 20  # source head training (first half CE, second half CE + tau-hinge)
+    source_hinge: bool = True  # the tau-hinge in the second half (RECRAFT's 2D code); false: CE only (its 1D code)
+    # RECRAFT's label-free alignment loss per step: one (xbench) | loader (x chunk size / batches per epoch)
+    align_chunk_weight: str = "one"
     fld_epochs: int = 2  # RECRAFT's FLD minimisation epochs (label_epochs)
     fld_maxsamples: int = 16  # target points per FLD chunk (label_maxsamples)
     fld_lr: float = 1e-4  # RECRAFT forces lr 1e-4 for FLD minimisation
@@ -128,6 +131,7 @@ class TrainConfig:
             "dense_head": self.dense_head in ("linear", "pool"),
             "embed_2d": self.embed_2d in ("patch", "orca"),
             "source": self.source in ("text", "orca-text", "cifar10", "auto"),
+            "align_chunk_weight": self.align_chunk_weight in ("one", "loader"),
         }
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
@@ -143,6 +147,7 @@ class TrainConfig:
                 + (" (choose linear or pool)" if k == "dense_head" else "")
                 + (" (choose patch or orca)" if k == "embed_2d" else "")
                 + (" (choose text, orca-text, cifar10 or auto)" if k == "source" else "")
+                + (" (choose one or loader)" if k == "align_chunk_weight" else "")
                 + ". Fix it in --set or the profile."
             )
 
@@ -157,14 +162,17 @@ PROFILES: dict[str, dict[str, Any]] = {
     "cpu": {"n_samples": 600, "epochs": 10, "batch_size": 16, "lr": 3e-4, "embed_norm": "none",
             "target_seq_len": 32, "align_steps": 12},
     # The published protocol (ORCA's hyper-parameters; tasks override per task). Needs a GPU. RECRAFT's
-    # PDE configs: FLD 4 epochs of 28-point chunks; PaRe's 1D code: k = 32 (1 - epoch/epochs), mixing
+    # PDE configs: FLD 4 epochs of 28-point chunks, alignment chunks weighted by their share of the
+    # loader, a 1D source head of 30 epochs of plain cross-entropy (2D tasks: 10 + 10 with the hinge);
+    # PaRe's 1D code: k = 32 (1 - epoch/epochs), mixing
     # weight 0.1, Gumbel sampling before epoch 5 (2D tasks take its dense constants instead). Every
     # value with its source: docs/parity.md.
     "paper": {"n_samples": None, "epochs": 200, "batch_size": 4, "eval_batch_size": 256, "lr": 1e-4,
               "warmup_epochs": 5, "target_seq_len": 512, "align_steps": 60,
               "align_maxsamples": 128, "n_source": 5000, "fld_epochs": 4, "fld_maxsamples": 28,
               "pare_tokens": 32, "pare_mix_weight": 0.1, "pare_gumbel_epochs": 5, "pare_replace": "reference",
-              "dense_head": "pool", "source": "auto"},
+              "dense_head": "pool", "source": "auto", "source_head_epochs": 30, "source_hinge": False,
+              "align_chunk_weight": "loader"},
 }
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
@@ -176,7 +184,8 @@ COSMETIC = frozenset({"eval_batch_size"})
 # from before it existed. A run whose value equals it hashes as it did then, so adding a setting whose
 # default keeps the old behaviour never invalidates finished runs (resumed sweeps do not redo them).
 ADDED_SETTINGS: dict[str, Any] = {"loss_space": "normalised", "embed_norm": "orca", "dense_head": "linear",
-                                  "embed_2d": "patch", "source": "text", "pare_tokens": 0, "pare_mix_weight": 0.3, "pare_replace": "lowest"}
+                                  "embed_2d": "patch", "source": "text", "source_hinge": True,
+                                  "align_chunk_weight": "one", "pare_tokens": 0, "pare_mix_weight": 0.3, "pare_replace": "lowest"}
 
 
 def key_settings(cfg: Any, reads: tuple[str, ...] | None = None) -> dict[str, Any]:

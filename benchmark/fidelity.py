@@ -141,8 +141,11 @@ def xbench_values(spec, method, cfg, backbone: str, align_loss: str) -> dict[str
             values.update({"tokens": math.ceil(h / p) * math.ceil(w / p), "patch": f"{c} x {p} x {p}",
                            "resize": "none", "head": "Linear(d, C p^2) per token, pixel shuffle"})
     n = values["tokens"]
-    values.update({"fld_reads": "mean-pooled embedder features", "fa_weight": 1.0,
-                   "source_head": f"{cfg.source_head_epochs} epochs, tau-hinge in the second half",
+    half = cfg.source_head_epochs // 2
+    values.update({"fld_reads": "mean-pooled embedder features",
+                   "fa_weight": "chunk size / loader length" if cfg.align_chunk_weight == "loader" else 1.0,
+                   "source_head": (f"{half} epochs CE, then {cfg.source_head_epochs - half} with the tau-hinge"
+                                   if cfg.source_hinge else f"{cfg.source_head_epochs} epochs of cross-entropy"),
                    "pare_k": (f"{cfg.pare_tokens} (1 - epoch/epochs) tokens" if cfg.pare_tokens > 0 else
                               f"{round(cfg.pare_begin * n)} - {round(cfg.pare_end * n)} epoch/epochs of {n} tokens"),
                    "pare_replace": ("highest-gated target tokens (deterministic phase)"

@@ -105,13 +105,15 @@ class SourceModel:
 
 
 def fit_source_model(feats: torch.Tensor, labels: torch.Tensor, tau: float, rho: float, epochs: int,
-                     n_hold: int, seed: int, lr: float = 1e-3, batch_size: int = 32) -> SourceModel:
+                     n_hold: int, seed: int, lr: float = 1e-3, batch_size: int = 32,
+                     use_hinge: bool = True) -> SourceModel:
     r"""RECRAFT's source predictor with the gradient-norm constraint (docs/methods.md §7 step 1).
 
     A linear head on the source features, AdamW (lr ``lr``, weight decay 0.05, cosine schedule): the
     first half of the epochs plain cross-entropy, the second half
-    :math:`L = L_s + \frac{\rho}{B}\sum_b \max(0, \|\nabla_u \ell_b\| - \tau)^2` (RECRAFT: 10 + 10 epochs,
-    tau 0.4, rho 100). The gradient is the per-point loss's, the quantity tau bounds in the bound
+    :math:`L = L_s + \frac{\rho}{B}\sum_b \max(0, \|\nabla_u \ell_b\| - \tau)^2` (RECRAFT's 2D code: 10 + 10
+    epochs, tau 0.4, rho 100); without ``use_hinge`` every epoch is plain cross-entropy (its 1D code:
+    30 epochs). The gradient is the per-point loss's, the quantity tau bounds in the bound
     (RECRAFT differentiates the batch-mean loss, i.e. the per-point gradient over B = 4).
     ``n_hold`` points are held out (never trained on) for the bound's source terms. The head starts
     at zero and shuffles with its own generator: no global random state is consumed.
@@ -131,7 +133,7 @@ def fit_source_model(feats: torch.Tensor, labels: torch.Tensor, tau: float, rho:
     xs, ys = feats[train].detach().float(), labels[train].to(feats.device)
     history = []
     for epoch in range(epochs):
-        hinge_on = epoch >= epochs // 2
+        hinge_on = use_hinge and epoch >= epochs // 2
         sums = {"ce": 0.0, "hinge": 0.0}
         for idx in torch.randperm(len(train), generator=g).split(batch_size):
             norms, losses = loss_grad_norms(head, xs[idx], ys[idx], create_graph=hinge_on)

@@ -132,7 +132,8 @@ class Trainer:
             cfg = self.cfg
             feats, labels = self.source
             self._source_model = fit_source_model(feats, labels, cfg.source_tau, cfg.source_rho, cfg.source_head_epochs,
-                                                  min(cfg.bound_points, len(feats) // 5), self.seed)
+                                                  min(cfg.bound_points, len(feats) // 5), self.seed,
+                                                  use_hinge=cfg.source_hinge)
         return self._source_model
 
     def bound_tracker(self, part: str = "report"):
@@ -182,8 +183,10 @@ class Trainer:
             classes, counts = np.unique(labels, return_counts=True)
             groups = [(np.flatnonzero(labels == classes[ci]), counts[ci] / counts.sum())
                       for ci in self.rng.permutation(len(classes))]
-        else:
-            groups = [(np.arange(len(x)), 1.0)]
+        else:  # one random chunk (RECRAFT), weighted by its share of the loader where align_chunk_weight=loader
+            chunk = min(len(x), self.cfg.align_maxsamples)
+            weight = chunk / math.ceil(len(x) / self.cfg.batch_size) if self.cfg.align_chunk_weight == "loader" else 1.0
+            groups = [(np.arange(len(x)), weight)]
         total = 0.0
         for members, weight in groups:
             pick = self.rng.permutation(members)[: self.cfg.align_maxsamples]

@@ -107,6 +107,9 @@ def test_tau_hinge_bounds_the_gradient_norms():
     assert not any(p.requires_grad for p in hinge.head.parameters())
     again = fit_source_model(x, y, tau=0.4, rho=100.0, epochs=20, n_hold=30, seed=0, lr=1e-2)
     assert torch.equal(again.head.weight, hinge.head.weight)
+    plain = fit_source_model(x, y, tau=0.4, rho=100.0, epochs=20, n_hold=30, seed=0, lr=1e-2, use_hinge=False)
+    assert all(h["hinge"] == 0 for h in plain.history)  # RECRAFT's 1D schedule: cross-entropy only
+    assert torch.equal(plain.head.weight, free.head.weight)  # rho is then never used
 
 
 def test_nearest_centroid_by_hand():
