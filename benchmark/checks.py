@@ -46,8 +46,9 @@ def device(name: str):
     return torch.device(name)
 
 
-def backbone(name: str) -> None:
-    """``name`` resolves to a local model folder or a model in the local Hugging Face cache."""
+def backbone(name: str, reference: bool = False) -> None:
+    """``name`` resolves to a local model folder or a model in the local Hugging Face cache
+    (``reference``: it is the paper profile's default, the reference code's body)."""
     from transformers import AutoConfig
 
     from xbench.models.backbone import DEFAULT_BACKBONE, resolve_path
@@ -64,6 +65,12 @@ def backbone(name: str) -> None:
     except (OSError, ValueError) as e:
         where = f"the folder {path} has no readable config.json" if path.is_dir() else \
             f"{target!r} is neither a local folder nor in the local Hugging Face cache"
+        if reference:
+            raise ConfigError(f"the paper profile runs the reference code's body, {name}, and {where}. xbench never "
+                              "downloads weights: put it in the Hugging Face cache, or save it with "
+                              "`save_pretrained(DIR)` on a machine with access and pass --backbone DIR; or pass "
+                              f"--backbone {DEFAULT_BACKBONE} to run the paper settings with the offline body (its rows "
+                              "then say fidelity=deviating).") from None
         raise ConfigError(f"--backbone {name}: {where} ({type(e).__name__}). xbench never downloads weights: save "
                           "the model with `save_pretrained(DIR)` on a machine with access and pass --backbone DIR, "
                           f"or use the offline default --backbone {DEFAULT_BACKBONE}.") from None

@@ -92,8 +92,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="S", help="seeds (default: 0)")
     r.add_argument("--profile", choices=sorted(PROFILES), default=None,
                    help="hyper-parameter profile (default: quick on CPU, paper on a GPU)")
-    r.add_argument("--backbone", default=DEFAULT_BACKBONE,
-                   help=f"'{DEFAULT_BACKBONE}' (offline default), a local Hugging Face folder, a cached model id, "
+    r.add_argument("--backbone", default=None,
+                   help=f"'{DEFAULT_BACKBONE}' (the offline default; in the paper profile the default is the "
+                        "reference's body, roberta-base for 1D and swin-base-patch4-window7-224-in22k for 2D tasks, "
+                        "from the local Hugging Face cache), a local Hugging Face folder, a cached model id, "
                         "or 'random[:NAME]' for the same architecture with random weights")
     r.add_argument("--align-loss", default=None, metavar="NAME",
                    help="alignment loss for methods that align (default: the method's own)")
@@ -140,7 +142,8 @@ def _parser() -> argparse.ArgumentParser:
     cf.add_argument("task", metavar="TASK")
     cf.add_argument("--method", default="orca", metavar="M", help="method (default: orca)")
     cf.add_argument("--profile", choices=sorted(PROFILES), default="quick", help="profile (default: quick)")
-    cf.add_argument("--backbone", default=DEFAULT_BACKBONE, help=f"body (default: {DEFAULT_BACKBONE})")
+    cf.add_argument("--backbone", default=None,
+                    help=f"body (default: the profile's, {DEFAULT_BACKBONE} or in the paper profile the reference's)")
     cf.add_argument("--align-loss", default=None, metavar="NAME", help="alignment loss (default: the method's own)")
     cf.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting")
     cf.add_argument("--data-root", default=None, help="where source=auto looks for the reference's source files "
@@ -204,9 +207,11 @@ def _cmd_run(args) -> int:
             if problem:
                 raise ConfigError(f"{problem}. Leave {m.name} out for this task.")
     if any(m.model == "crossmodal" for m in methods):
+        from xbench.fidelity import default_backbone
         from xbench.preflight import check_bodies
 
-        checks.backbone(args.backbone)
+        for body in sorted({args.backbone or default_backbone(spec, profile) for spec in specs}):
+            checks.backbone(body, reference=args.backbone is None and profile == "paper")
         check_bodies(specs, methods, profile, overrides, args.backbone)
     root = checks.folder_or_absent(data_root(args.data_root), "--data-root")
     results = checks.writable_dir(args.results, "--results")
@@ -422,7 +427,7 @@ def _cmd_config(args) -> int:
     from xbench.preflight import config_view, format_config
     from xbench.methods import get_method
 
-    if get_method(args.method).model == "crossmodal":
+    if get_method(args.method).model == "crossmodal" and args.backbone:
         from xbench import checks
 
         checks.backbone(args.backbone)

@@ -69,13 +69,35 @@ def references(task: str, method: str) -> dict[str, Ref]:
     return out
 
 
+# the bodies of the reference code (ORCA, RECRAFT, PaRe) by input rank: the paper profile's default
+REFERENCE_BODIES = {"1d": "roberta-base", "2d": "microsoft/swin-base-patch4-window7-224-in22k"}
+
+
+def default_backbone(spec, profile: str) -> str:
+    """The body a run uses without ``--backbone``: the reference's in the paper profile (read from a
+    local folder or the Hugging Face cache, never downloaded), the offline MiniLM elsewhere."""
+    from xbench.models.backbone import DEFAULT_BACKBONE
+
+    return REFERENCE_BODIES[spec.modality] if profile == "paper" else DEFAULT_BACKBONE
+
+
 def body_config(backbone: str) -> dict[str, Any]:
-    """The Hugging Face config of a body (``{}`` when there is none to read), without loading weights."""
+    """The Hugging Face config of a body, from its folder or the local Hugging Face cache (``{}`` when
+    there is none to read), without loading weights."""
     from xbench.models.backbone import resolve_path
 
     name = backbone.partition(":")[2] or "minilm" if backbone.startswith("random") else backbone
+    path = Path(resolve_path(name)) / "config.json"
+    if not path.exists():
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            cached = try_to_load_from_cache(repo_id=name, filename="config.json")
+            path = Path(cached) if isinstance(cached, str) else path
+        except Exception:  # noqa: BLE001 - not a hub id, no cache: nothing to read
+            return {}
     try:
-        return json.loads((Path(resolve_path(name)) / "config.json").read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
 
@@ -85,8 +107,8 @@ def body_identity(backbone: str, pretrained: bool) -> str:
     architecture is one (RoBERTa-base, Swin-base in22k), else the name the user gave."""
     name = backbone.partition(":")[2] or "minilm" if backbone.startswith("random") else backbone
     c = body_config(backbone)
-    if not c:
-        return backbone
+    if not c:  # a reference id that is not on this machine is still named as the reference (a run checks it)
+        return name.rpartition("/")[2] if name in REFERENCE_BODIES.values() else backbone
     ident = backbone
     if c.get("model_type") == "roberta" and c.get("hidden_size") == 768 and c.get("num_hidden_layers") == 12:
         ident = "roberta-base"
@@ -109,7 +131,7 @@ def xbench_values(spec, method, cfg, backbone: str, align_loss: str) -> dict[str
         "body": body_identity(backbone, method.pretrained),
         "source": {"orca-text": "ORCA text features (text_xs_32.npy, text_ys_32.npy)",
                    "cifar10": f"CIFAR-10 training images ({cfg.n_source}), Swin patch features"}.get(
-            cfg.source, "xbench offline text (CPython documentation), k-means labels"),
+            cfg.source, "offline text corpus (CPython documentation), k-means labels"),
         "align_loss": align_loss,
         "loss": f"{spec.loss} on {cfg.loss_space} targets",
         "train_frame": spec.protocol.get("target_frame"), "test_frame": spec.protocol.get("target_frame"),
@@ -205,7 +227,7 @@ def parity_rows(profile: str = "paper") -> list[dict[str, Any]]:
             method = get_method(name)
             cfg = resolve(profile, spec.profile_overrides(profile), method.overrides, {})
             cfg = dataclasses.replace(cfg, source="text" if cfg.source == "auto" else cfg.source)  # no files here
-            mine = xbench_values(spec, method, cfg, "minilm", method.align_loss)
+            mine = xbench_values(spec, method, cfg, default_backbone(spec, profile), method.align_loss)
             for setting, ref in sorted(refs.items()):
                 same = _same(mine.get(setting), ref.value)
                 rows.append({"task": spec.name, "method": name, "setting": setting, "reference": ref.value,
@@ -224,7 +246,9 @@ def parity_markdown(profile: str = "paper") -> str:
         f"Every setting of the reference protocols that xbench's `{profile}` profile resolves, for each task and",
         "for `orca`, `recraft` and `pare`: the reference value, the file and line it comes from (ORCA",
         "`sjunhongshen/ORCA` at 19b8c1c, RECRAFT `khiembk/RECRAFT` at abc2a04, PaRe `BIT-DA/PaRe` at",
-        "7d5362c), and xbench's value with the default body. `deviates`: a run with these settings is",
+        "7d5362c), and xbench's value with the profile's default body (the reference's, from a local folder",
+        "or the Hugging Face cache) and source (xbench's text, where ORCA's files are not on disk: see",
+        "`source`). `deviates`: a run with these settings is",
         "recorded as `fidelity=deviating`; `choice`: xbench's deliberate choice, recorded but not a",
         "deviation. Written by `python benchmarks/parity_table.py`; a test checks that it matches the",
         "code. `xbench config TASK --method M --profile paper` shows the same for any setup. The `-ar`",

@@ -26,7 +26,10 @@ def config_view(task: str, method_name: str, profile: str, backbone: str, align_
     from xbench.source_files import resolve_source
     from xbench.tasks.registry import get_task
 
+    from xbench.fidelity import body_config, default_backbone
+
     spec, method = get_task(task), get_method(method_name)
+    backbone = backbone or default_backbone(spec, profile)
     root = Path(data_root) if data_root is not None else Path("/nonexistent")
     cfg, defaults = (replace(c, source=resolve_source(c.source, spec.modality, root)) for c in (
         resolve(profile, spec.profile_overrides(profile), method.overrides, user),
@@ -37,6 +40,7 @@ def config_view(task: str, method_name: str, profile: str, backbone: str, align_
             "profile": profile, "settings_hash": settings_hash(method.version, cfg, method.reads),
             "changed": settings_diff(cfg, defaults, method.reads), "settings": key_settings(cfg, method.reads),
             "protocol": {k: values[k] for k in PROTOCOL if k in values},
+            "backbone": backbone, "backbone_on_disk": bool(body_config(backbone)),
             "fidelity": assess(spec, method, cfg, backbone, loss).as_dict()}
 
 
@@ -48,6 +52,9 @@ def format_config(view: dict[str, Any]) -> str:
     lines += [f"  {k:22s} {v}" for k, v in view["settings"].items()]
     if view["protocol"]:
         lines += ["protocol:"] + [f"  {k:22s} {v}" for k, v in view["protocol"].items()]
+        if not view["backbone_on_disk"]:
+            lines.append(f"  (the body {view['backbone']} is not on this machine: a run needs it in a local folder or "
+                         "the Hugging Face cache)")
     n = len(fid["deviations"])
     lines.append(f"fidelity: {fid['status']}" + (f" ({n} setting(s) differ from the reference code)" if n else ""))
     lines += [f"  {d['setting']:22s} xbench {d['xbench']}; reference {d['reference']} ({d['source']})"
@@ -98,21 +105,22 @@ def _existing_parent(path: Path) -> Path:
     return path
 
 
-def check_bodies(specs, methods, profile: str, overrides: dict[str, Any], backbone: str) -> None:
+def check_bodies(specs, methods, profile: str, overrides: dict[str, Any], backbone: str | None) -> None:
     """ORCA's 2D wrapper (``embed_2d=orca``, the paper profile on 2D tasks) makes 3136 tokens and needs a
     Swin body; say so before anything runs instead of failing every run."""
     from xbench.config import resolve
-    from xbench.fidelity import body_config
+    from xbench.fidelity import body_config, default_backbone
 
     for spec in specs:
+        body = backbone or default_backbone(spec, profile)
         for method in methods:
             if method.model != "crossmodal" or spec.modality != "2d":
                 continue
             cfg = resolve(profile, spec.profile_overrides(profile), method.overrides, overrides)
-            if cfg.embed_2d == "orca" and body_config(backbone).get("model_type") != "swin":
+            if cfg.embed_2d == "orca" and body_config(body).get("model_type") != "swin":
                 raise ConfigError(
                     f"{spec.name} in the {profile} profile uses ORCA's 2D wrapper (inputs resized to 224^2, patches "
-                    f"of 4: 3136 tokens), which needs a Swin body, and {backbone!r} is not one. Pass --backbone "
+                    f"of 4: 3136 tokens), which needs a Swin body, and {body!r} is not one. Pass --backbone "
                     "SWIN_FOLDER (ORCA: swin-base-patch4-window7-224-in22k, saved with save_pretrained), or --set "
                     "embed_2d=patch for xbench's small-patch 2D embedder with this body (its rows then say "
                     "fidelity=deviating).")

@@ -23,7 +23,7 @@ import xbench
 from xbench.config import RunSpec, resolve, settings_diff, settings_hash
 from xbench.errors import ConfigError
 from xbench.data import TaskData
-from xbench.fidelity import Fidelity, assess
+from xbench.fidelity import Fidelity, assess, default_backbone
 from xbench.methods import DEFAULT_METHODS, MethodSpec, get_method
 from xbench.metrics import get_metric
 from xbench.models import build_baseline, build_model, count_parameters, load_backbone
@@ -66,11 +66,12 @@ class Outcome:
     wall_s: float = 0.0
 
 
-def plan(tasks: list[str], methods: list[str] | None, seeds: list[int], profile: str, backbone: str,
+def plan(tasks: list[str], methods: list[str] | None, seeds: list[int], profile: str, backbone: str | None,
          align_loss: str | None, overrides: dict,
          data_sha256: Callable[[TaskSpec, int | None], str], data_root: Path | None = None) -> list[PlannedRun]:
     """Every (task, method, seed) with its resolved config and run key (``methods=None``: the
-    :func:`default_methods` of each task).
+    :func:`default_methods` of each task; ``backbone=None``: each task's
+    :func:`xbench.fidelity.default_backbone`, the reference's body in the paper profile).
 
     ``data_sha256(spec, n_samples)`` gives the checksum of the file the run will read (the CLI
     locates, or generates, the file first), so a run on different data never counts as finished.
@@ -99,9 +100,10 @@ def plan(tasks: list[str], methods: list[str] | None, seeds: list[int], profile:
             sh = settings_hash(method.version, cfg, method.reads)
             diff = settings_diff(cfg, defaults, method.reads)
             loss = (align_loss or method.align_loss) if method.aligns else "none"
-            fidelity = assess(spec, method, cfg, backbone, loss)
+            task_body = backbone or default_backbone(spec, profile)
+            fidelity = assess(spec, method, cfg, task_body, loss)
             for seed in seeds:
-                body = backbone if method.model == "crossmodal" else "none"  # baselines load no body
+                body = task_body if method.model == "crossmodal" else "none"  # baselines load no body
                 run = RunSpec(spec.name, spec.version, method.name, method.version, body, loss, profile, seed,
                               data_sha256(spec, cfg.n_samples), cfg, src_sha)
                 out.append(PlannedRun(spec, method, run, run_key(run.key_dict()), sh, diff, fidelity))

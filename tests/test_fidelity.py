@@ -107,9 +107,23 @@ def test_deviating_paper_run_is_labelled_and_ranked_apart(burgers_root, tiny_bac
     code, out, _ = run(["report", "--results", str(res)], capsys)
     board = pd.read_csv(res / "leaderboard.csv").set_index("method")
     assert board.loc["finetune", "rank"] == 1 and board.loc["linear", "rank"] == 1  # two rankings
-    code, out, _ = run(["config", "pdebench-burgers", "--method", "orca", "--profile", "paper"], capsys)
+    code, out, _ = run(["config", "pdebench-burgers", "--method", "orca", "--profile", "paper", "--backbone", "minilm"],
+                       capsys)
     assert code == 0 and "tokens                 512" in out and "fidelity: deviating" in out
-    assert "ORCA src/configs/PDEBG.yaml:9" in out
+    assert "ORCA src/configs/PDEBG.yaml:9" in out  # the body's deviation, with the line of ORCA's config
+
+
+def test_the_paper_profile_defaults_to_the_reference_bodies(capsys):
+    code, out, _ = run(["config", "pdebench-darcy", "--method", "orca", "--profile", "paper"], capsys)
+    assert code == 0 and "body                   swin-base-patch4-window7-224-in22k" in out
+    assert "tokens                 3136" in out and "resize                 224 x 224" in out
+    devs = [line.split()[0] for line in out.split("fidelity:")[1].splitlines()[1:] if line.startswith("  ")]
+    assert devs[: devs.index("selection") if "selection" in devs else None] == ["source"]  # CIFAR-10 is not here
+    code, out, _ = run(["config", "pdebench-burgers", "--method", "recraft", "--profile", "paper"], capsys)
+    assert "body                   roberta-base" in out and "fld_epochs             4" in out
+    assert "fld_maxsamples         28" in out and "loss                   rmse on raw targets" in out
+    code, out, err = run(["run", "pdebench-burgers", "--profile", "paper", "--method", "orca"], capsys)
+    assert code == 2 and "reference code's body, roberta-base" in err and "--backbone minilm" in err
 
 
 def test_paper_plan_says_what_it_will_generate_and_refuses_a_full_disk(tmp_path, monkeypatch):
