@@ -38,6 +38,7 @@ class TrainConfig:
     # maps c * patch to sign(c) * LN(patch), so the body never sees a patch's amplitude)
     embed_norm: str = "orca"
     dense_head: str = "linear"  # 1D head: linear (Linear(d, C k) per token) | pool (ORCA's parameter-free pooling)
+    channels_1d: str = "stack"  # 1D channels: stack (together per patch) | flatten (one C * L sequence: ORCA's CFD)
     # 2D embedder and head: patch (xbench's small patches, from target_seq_len) | orca (ORCA's wrapper:
     # resize to 224, patch 4, 3136 tokens for a Swin body, Swin's masked-image-modelling decoder)
     embed_2d: str = "patch"
@@ -129,6 +130,7 @@ class TrainConfig:
             "loss_space": self.loss_space in ("raw", "normalised"),
             "embed_norm": self.embed_norm in ("orca", "bert", "none"),
             "dense_head": self.dense_head in ("linear", "pool"),
+            "channels_1d": self.channels_1d in ("stack", "flatten"),
             "embed_2d": self.embed_2d in ("patch", "orca"),
             "source": self.source in ("text", "orca-text", "cifar10", "auto"),
             "align_chunk_weight": self.align_chunk_weight in ("one", "loader"),
@@ -145,6 +147,7 @@ class TrainConfig:
                 + (" (choose orca, bert or none)" if k == "embed_norm" else "")
                 + (" (choose lowest or reference)" if k == "pare_replace" else "")
                 + (" (choose linear or pool)" if k == "dense_head" else "")
+                + (" (choose stack or flatten)" if k == "channels_1d" else "")
                 + (" (choose patch or orca)" if k == "embed_2d" else "")
                 + (" (choose text, orca-text, cifar10 or auto)" if k == "source" else "")
                 + (" (choose one or loader)" if k == "align_chunk_weight" else "")
@@ -183,9 +186,11 @@ COSMETIC = frozenset({"eval_batch_size"})
 # Settings added after run keys were first issued, each with the value that reproduces the behaviour
 # from before it existed. A run whose value equals it hashes as it did then, so adding a setting whose
 # default keeps the old behaviour never invalidates finished runs (resumed sweeps do not redo them).
-ADDED_SETTINGS: dict[str, Any] = {"loss_space": "normalised", "embed_norm": "orca", "dense_head": "linear",
-                                  "embed_2d": "patch", "source": "text", "source_hinge": True,
-                                  "align_chunk_weight": "one", "pare_tokens": 0, "pare_mix_weight": 0.3, "pare_replace": "lowest"}
+ADDED_SETTINGS: dict[str, Any] = {
+    "loss_space": "normalised", "embed_norm": "orca", "dense_head": "linear", "channels_1d": "stack",
+    "embed_2d": "patch", "source": "text", "source_hinge": True, "align_chunk_weight": "one", "pare_tokens": 0,
+    "pare_mix_weight": 0.3, "pare_replace": "lowest",
+}
 
 
 def key_settings(cfg: Any, reads: tuple[str, ...] | None = None) -> dict[str, Any]:

@@ -148,6 +148,8 @@ def xbench_values(spec, method, cfg, backbone: str, align_loss: str) -> dict[str
     })
     if spec.modality == "1d":
         c, length = spec.input_shape
+        if cfg.channels_1d == "flatten":
+            c, length = 1, c * length
         k = stack_num(length, cfg.target_seq_len)
         values.update({"tokens": length // k, "patch": f"{c} x {k}", "resize": "none",
                        "head": ("parameter-free average pooling over the hidden dimension" if cfg.dense_head == "pool"

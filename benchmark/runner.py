@@ -190,7 +190,7 @@ def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch
             if p.method.model == "crossmodal":
                 backbone = load_backbone(run.backbone, pretrained=p.method.pretrained, seed=run.seed)
                 model = build_model(backbone, spec.input_shape, spec.output_shape, cfg.target_seq_len,
-                                    cfg.embed_norm, cfg.dense_head, cfg.embed_2d)
+                                    cfg.embed_norm, cfg.dense_head, cfg.embed_2d, cfg.channels_1d)
             else:
                 model = build_baseline(p.method.model, spec, data)
             trainer_cls = AutoregressiveTrainer if spec.protocol.get("name") == "autoregressive" else Trainer

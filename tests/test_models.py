@@ -402,3 +402,18 @@ def test_reference_bodies_from_their_configs_run_the_paper_models():
         assert m2.embedder.n_tokens == 3136 and m2.head.decoder.patch == 32
         with torch.no_grad():
             assert m2({"x": torch.randn(1, 1, 64, 64)})["y"].shape == (1, 1, 64, 64)
+
+
+def test_flattened_channels_read_one_sequence_as_orca_s_1d_cfd(tiny_backbone):
+    """channels_1d=flatten: (3, 64) -> one 192-point sequence, patches of 192 / tokens, output (3, 64)."""
+    bb = load_backbone(tiny_backbone)
+    model = build_model(bb, (3, 64), (3, 64), target_seq_len=16, channels_1d="flatten")
+    assert model.embedder.inner.k == 12 and model.embedder.inner.conv.in_channels == 1  # 192 / 16 tokens
+    x = torch.randn(2, 3, 64)
+    y = model({"x": x})["y"]
+    assert y.shape == (2, 3, 64)
+    with torch.no_grad():  # the same as the inner modules on the flattened sequence
+        flat = model.head.inner(bb.encode(model.embedder.inner(x.reshape(2, 1, 192))))
+    assert torch.allclose(model({"x": x})["y"], flat.reshape(2, 3, 64), atol=1e-6)
+    stacked = build_model(bb, (3, 64), (3, 64), target_seq_len=16)
+    assert stacked.embedder.k == 4 and stacked.embedder.conv.in_channels == 3

@@ -13,7 +13,7 @@ from torch import nn
 from xbench.errors import ConfigError
 from xbench.models.backbone import DEFAULT_BACKBONE, Backbone, load_backbone
 from xbench.models.baselines import BASELINES, build_baseline
-from xbench.models.embedders import Embedder1D, stack_num
+from xbench.models.embedders import Embedder1D, Flattened, stack_num
 from xbench.models.embedders2d import ORCA_SIZE, Embedder2D, patch_size_2d
 from xbench.models.heads import DenseHead1D, DenseHead2D, OrcaHead2D, PoolHead1D
 
@@ -45,7 +45,7 @@ class CrossModalModel(nn.Module):
 
 def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: tuple[int, ...],
                 target_seq_len: int, embed_norm: str = "orca", dense_head: str = "linear",
-                embed_2d: str = "patch") -> CrossModalModel:
+                embed_2d: str = "patch", channels_1d: str = "stack") -> CrossModalModel:
     """The cross-modal model for samples ``input_shape`` -> ``output_shape`` on the same grid.
 
     1D (C, L) -> (C', L): :class:`Embedder1D` and :class:`DenseHead1D` (text bodies only).
@@ -53,8 +53,10 @@ def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: 
     patch tokens in raster order) or a ViT/Swin body (see :mod:`xbench.models.backbone`).
     ``embed_norm`` places the embedder's LayerNorm (``orca``, ``bert``, ``none``: :mod:`xbench.models.embedders`);
     ``dense_head`` is the 1D head, ``linear`` (:class:`DenseHead1D`) or ORCA's parameter-free ``pool``
-    (:class:`PoolHead1D`); ``embed_2d`` the 2D embedder and head, xbench's small patches (``patch``) or
-    ORCA's wrapper (``orca``: resize to 224, patch 4, Swin's decoder, :class:`OrcaHead2D`).
+    (:class:`PoolHead1D`), ``channels_1d`` how it reads several channels (``stack``, or ``flatten`` into
+    one sequence as ORCA's 1D CFD: :class:`Flattened`); ``embed_2d`` the 2D embedder and head, xbench's
+    small patches (``patch``) or ORCA's wrapper (``orca``: resize to 224, patch 4, Swin's decoder,
+    :class:`OrcaHead2D`).
     """
     rank = len(input_shape) - 1
     if rank not in (1, 2) or len(output_shape) != len(input_shape) or input_shape[1:] != output_shape[1:]:
@@ -66,12 +68,15 @@ def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: 
         if backbone.kind != "text":
             raise ConfigError(f"backbone {backbone.name!r} is a {backbone.kind} vision body; 1D tasks need a "
                               "text body (ORCA uses RoBERTa for 1D inputs).")
-        emb = Embedder1D(input_shape[0], input_shape[1], backbone.hidden_size, target_seq_len, backbone.max_positions,
-                         embed_norm)
+        flat = channels_1d == "flatten"
+        c_in, c_out = (1, 1) if flat else (input_shape[0], output_shape[0])
+        length = input_shape[0] * input_shape[1] if flat else input_shape[1]
+        emb = Embedder1D(c_in, length, backbone.hidden_size, target_seq_len, backbone.max_positions, embed_norm)
         if backbone.pretrained:
             emb.init_from_body(backbone.embeddings, backbone.position_offset)
-        head = (PoolHead1D(output_shape[0], emb.k) if dense_head == "pool"
-                else DenseHead1D(backbone.hidden_size, output_shape[0], emb.k))
+        head = (PoolHead1D(c_out, emb.k) if dense_head == "pool" else DenseHead1D(backbone.hidden_size, c_out, emb.k))
+        if flat:
+            return CrossModalModel(Flattened(emb), backbone, Flattened(head, output_shape[0]))
         return CrossModalModel(emb, backbone, head)
     orca = embed_2d == "orca"
     emb2 = Embedder2D(input_shape[0], input_shape[1:], backbone.hidden_size, target_seq_len, backbone.max_positions,

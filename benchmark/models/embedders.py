@@ -10,6 +10,10 @@ task whose output depends on the input's level (a near-constant field) cannot be
 
 Initialisation as ORCA's ``embedder_init``: conv weight ``xavier_uniform(gain=sqrt(2))``, bias 0;
 LayerNorm and position embeddings copied from the body's own embedding layer (pretrained bodies).
+
+Channels (setting ``channels_1d``): ``stack`` reads the C channels of a patch together (conv input
+channels C, xbench's default); ``flatten`` concatenates them into one sequence of C * L points first,
+as ORCA's 1D CFD loader does ((3, 1024) -> (1, 3072), patches of 24: :class:`Flattened`).
 """
 
 from __future__ import annotations
@@ -63,3 +67,18 @@ class Embedder1D(nn.Module):
         """(B, C, L) -> (B, L/k, d)."""
         h = self.conv(x).transpose(1, 2)
         return self.norm(h + self.pos) if self.norm_at == "bert" else self.norm(h) + self.pos
+
+
+class Flattened(nn.Module):
+    """Run ``inner`` on (B, C, L) inputs flattened to (B, 1, C * L), or un-flatten its (B, 1, C * L)
+    outputs back to (B, C, L) (``channels``, for a head): ORCA's 1D CFD layout."""
+
+    def __init__(self, inner: nn.Module, channels: int | None = None):
+        super().__init__()
+        self.inner, self.channels = inner, channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels is None:
+            return self.inner(x.reshape(x.shape[0], 1, -1))
+        y = self.inner(x)
+        return y.reshape(y.shape[0], self.channels, -1)

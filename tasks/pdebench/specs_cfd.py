@@ -52,7 +52,7 @@ register_task(TaskSpec(
     generator_params={"eta": 0.1, "zeta": 0.1, "nx": 1024, "n_frames": 101, "t_final": 1.0, "seed": 0},
     split={"test_fraction": 0.1, "test_position": "first", "val_fraction": 0.1},
     profiles={"quick": {"n_samples": 48}, "cpu": {"n_samples": 300},  # generation: about 1 sample/s
-              "paper": {**ORCA_PAPER, "lr": 1e-4, "target_seq_len": 128}},
+              "paper": {**ORCA_PAPER, "lr": 1e-4, "target_seq_len": 128, "channels_1d": "flatten"}},
     reference=REFERENCE, generation_cost=GENERATION_COST[CFD1D_PATH],
 ))
 
