@@ -29,6 +29,7 @@ DELIBERATE = {  # xbench's choices where the reference's behaviour is a known fl
     "selection": "xbench never selects checkpoints on the test split",
     "train_share": "the validation split is carved out of the reference's training split",
     "test_frame": "xbench scores the frame it trains on",
+    "metric_space": "xbench scores de-normalised outputs, in the task's own units",
 }
 
 
@@ -137,7 +138,7 @@ def xbench_values(spec, method, cfg, backbone: str, align_loss: str) -> dict[str
         "train_frame": spec.protocol.get("target_frame"), "test_frame": spec.protocol.get("target_frame"),
         "selection": f"validation split ({split.get('val_fraction', 0.1):.0%} of training)",
         "train_share": round((1 - split.get("test_fraction", 0.1)) * (1 - split.get("val_fraction", 0.1)), 4),
-        "accum": 1, "dropout": 0.0, "finetune": "all",
+        "accum": 1, "dropout": 0.0, "finetune": "all", "metric_space": "raw fields (the task's units)",
         "align_steps": cfg.align_steps if method.aligns else 0,
         "data_file": Path(spec.data.path).name, "spatial_stride": spec.protocol.get("spatial_stride", 1),
         "split": f"{split.get('test_position', 'first')} {split.get('test_fraction', 0.1):.0%}".replace("%", " %")

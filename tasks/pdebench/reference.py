@@ -161,6 +161,16 @@ def _register(task: str, ref_task: str) -> None:
                     else "parameter-free average pooling over the hidden dimension",
                     "ORCA src/embedder.py:" + ("56, 71-73" if two_d else "130")),
     })
+    # ORCA standardises the CFD fields per point with statistics of training inputs (1D: x's normaliser
+    # applied to y too; 2D: fitted on the first 100 trajectories) and returns no decoder for PDE tasks:
+    # its loss and its nRMSE are computed on standardised fields, elsewhere on raw ones
+    std_lines = {"pdebench-cfd1d": "878-885", "pdebench-cfd2d": "1373-1379, 1441"}.get(ref_task)
+    space = ("fields standardised per point with the training inputs' statistics" if std_lines
+             else "raw fields (the task's units)")
+    refs["metric_space"] = Ref(space, f"{dl}:{std_lines}" if std_lines else f"{dl}:{fl}",
+                               "ORCA's published nRMSE is in this space")
+    if std_lines:
+        refs["loss"] = Ref(f"{loss} on standardised targets", f"{tc}:{ll}, {dl}:{std_lines}")
     if ref_task == "pdebench-diff-react-2d":
         refs["channels"] = Ref("input channel 0 -> target channel 1", f"{dl}:1510", "ORCA's loader quirk: u(0) -> v(5)")
     for (t, k), note in NOTES.items():
