@@ -65,6 +65,9 @@ class TrainConfig:
     fld_epochs: int = 2  # RECRAFT's FLD minimisation epochs (label_epochs)
     fld_maxsamples: int = 16  # target points per FLD chunk (label_maxsamples)
     fld_lr: float = 1e-4  # RECRAFT forces lr 1e-4 for FLD minimisation
+    # what FLD reads: features (the mean-pooled embedder features, the bound's space) | body (RECRAFT's
+    # 1D code: the frozen body's output per token through a head trained on the body's pooled source)
+    fld_reads: str = "features"
     joint_lambda: float = 1.0  # joint: weight of the alignment loss added to the target loss
     lora_rank: int = 8  # lora: rank of the adapters (alpha = rank)
     pare_begin: float = 0.32  # PaRe: replaced fraction of target tokens at the first epoch
@@ -134,6 +137,7 @@ class TrainConfig:
             "embed_2d": self.embed_2d in ("patch", "orca"),
             "source": self.source in ("text", "orca-text", "cifar10", "auto"),
             "align_chunk_weight": self.align_chunk_weight in ("one", "loader"),
+            "fld_reads": self.fld_reads in ("features", "body"),
         }
         bad = [k for k, ok in checks.items() if not ok]
         if bad:
@@ -151,6 +155,7 @@ class TrainConfig:
                 + (" (choose patch or orca)" if k == "embed_2d" else "")
                 + (" (choose text, orca-text, cifar10 or auto)" if k == "source" else "")
                 + (" (choose one or loader)" if k == "align_chunk_weight" else "")
+                + (" (choose features or body)" if k == "fld_reads" else "")
                 + ". Fix it in --set or the profile."
             )
 
@@ -175,7 +180,7 @@ PROFILES: dict[str, dict[str, Any]] = {
               "align_maxsamples": 128, "n_source": 5000, "fld_epochs": 4, "fld_maxsamples": 28,
               "pare_tokens": 32, "pare_mix_weight": 0.1, "pare_gumbel_epochs": 5, "pare_replace": "reference",
               "dense_head": "pool", "source": "auto", "source_head_epochs": 30, "source_hinge": False,
-              "align_chunk_weight": "loader"},
+              "align_chunk_weight": "loader", "fld_reads": "body"},
 }
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
@@ -189,7 +194,7 @@ COSMETIC = frozenset({"eval_batch_size"})
 ADDED_SETTINGS: dict[str, Any] = {
     "loss_space": "normalised", "embed_norm": "orca", "dense_head": "linear", "channels_1d": "stack",
     "embed_2d": "patch", "source": "text", "source_hinge": True, "align_chunk_weight": "one", "pare_tokens": 0,
-    "pare_mix_weight": 0.3, "pare_replace": "lowest",
+    "pare_mix_weight": 0.3, "pare_replace": "lowest", "fld_reads": "features",
 }
 
 

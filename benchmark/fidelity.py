@@ -167,7 +167,8 @@ def xbench_values(spec, method, cfg, backbone: str, align_loss: str) -> dict[str
                            "resize": "none", "head": "Linear(d, C p^2) per token, pixel shuffle"})
     n = values["tokens"]
     half = cfg.source_head_epochs // 2
-    values.update({"fld_reads": "mean-pooled embedder features",
+    values.update({"fld_reads": ("the frozen body's output per token" if cfg.fld_reads == "body"
+                                 else "mean-pooled embedder features"),
                    "fa_weight": "chunk size / loader length" if cfg.align_chunk_weight == "loader" else 1.0,
                    "source_head": (f"{half} epochs CE, then {cfg.source_head_epochs - half} with the tau-hinge"
                                    if cfg.source_hinge else f"{cfg.source_head_epochs} epochs of cross-entropy"),

@@ -46,7 +46,8 @@ def fld(trainer: Trainer, phase, align_loss: str) -> None:
     which the bound's tau and W are measured (:mod:`xbench.theory`).
     """
     cfg = trainer.cfg
-    head = trainer.source_model().head
+    body = cfg.fld_reads == "body"
+    head = body_source_head(trainer) if body else trainer.source_model().head
     trainer._set_trainable(phase.trainable)
     opt = make_optimizer(trainer.model.parameters(), cfg, cfg.fld_lr)
     labels = trainer.data.pseudo_labels(cfg.n_classes).numpy()
@@ -60,9 +61,15 @@ def fld(trainer: Trainer, phase, align_loss: str) -> None:
             members = trainer.rng.permutation(np.flatnonzero(labels == classes[ci]))
             for start in range(0, len(members), cfg.fld_maxsamples):
                 chunk = members[start:start + cfg.fld_maxsamples]
-                probs = F.softmax(head(trainer.features(x[chunk])), dim=1)
                 weight = counts[ci] / counts.sum() * len(chunk) / counts[ci]
-                loss = weight * feature_label_distortion(probs, torch.zeros(len(chunk), dtype=torch.long))
+                if body:  # per token: the entropy of the chunk's mean distribution, summed over tokens
+                    model = trainer.model
+                    h = model._backbone.encode(model.embedder(x[chunk].to(trainer.device)))
+                    mean = F.softmax(head(h), dim=-1).mean(dim=0)
+                    loss = weight * -(mean * mean.clamp_min(1e-12).log()).sum()
+                else:
+                    probs = F.softmax(head(trainer.features(x[chunk])), dim=1)
+                    loss = weight * feature_label_distortion(probs, torch.zeros(len(chunk), dtype=torch.long))
                 if not torch.isfinite(loss):
                     raise NonFiniteLossError(f"FLD loss became {loss.item()} at epoch {epoch + 1}")
                 opt.zero_grad(set_to_none=True)
@@ -73,6 +80,38 @@ def fld(trainer: Trainer, phase, align_loss: str) -> None:
         trainer.log_curve("fld", epoch, step, "train", "fld_loss", total)
         trainer.track("fld", epoch, step)
     log.info("fld: %d epochs, %d steps", cfg.fld_epochs, step)
+
+
+def body_source_head(trainer: Trainer) -> nn.Linear:
+    """RECRAFT's 1D source predictor for ``fld_reads=body``: a linear head on the frozen body's pooled
+    output of the source (its pooler where it has one, else the token mean), trained as
+    :func:`xbench.theory.fit_source_model` trains the feature-space one (RECRAFT's 1D code: 30 epochs of
+    cross-entropy on RoBERTa's pooler output of ORCA's text features), then frozen."""
+    from xbench.source import source_windows
+    from xbench.theory import fit_source_model
+
+    if getattr(trainer, "_body_head", None) is not None:
+        return trainer._body_head
+    cfg, model = trainer.cfg, trainer.model
+    backbone = model._backbone
+    if backbone.kind != "text" or len(trainer.spec.input_shape) != 2:
+        raise ConfigError("fld_reads=body is RECRAFT's 1D FLD (a text body's output per token); use fld_reads="
+                          "features on 2D tasks or with a vision body.")
+    labels = trainer.source[1]
+    tokens = getattr(trainer, "source_tokens", None)
+    ids = None if tokens is not None else source_windows(backbone, len(labels), cfg.source_window)
+    pooled = []
+    with torch.no_grad():
+        for i in range(0, len(labels), 64):
+            e = (tokens[i:i + 64] if tokens is not None else backbone.embeddings(input_ids=ids[i:i + 64]))
+            h = backbone.encode(e.to(trainer.device))
+            pooled.append((backbone.pooler(h) if backbone.pooler is not None else h.mean(dim=1)).float())
+    feats = torch.cat(pooled)
+    sm = fit_source_model(feats, labels.to(feats.device), cfg.source_tau, cfg.source_rho, cfg.source_head_epochs,
+                          min(cfg.bound_points, len(feats) // 5), trainer.seed, use_hinge=cfg.source_hinge)
+    trainer.summary["body_source_head_train_acc"] = sm.history[-1]["train_acc"]
+    trainer._body_head = sm.head
+    return sm.head
 
 
 class JointTerm:

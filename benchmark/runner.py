@@ -201,7 +201,9 @@ def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch
                        and (backbone.kind == "text" or cfg.source == "cifar10"))
             if p.method.needs_source or tracked:
                 source = build_source(cfg, backbone, cache_dir, data_root)
-            if cfg.source == "orca-text" and any(ph.kind == "pare" for ph in p.method.phases):
+            reads_tokens = any(ph.kind == "pare" or (ph.kind == "fld" and cfg.fld_reads == "body")
+                               for ph in p.method.phases)
+            if cfg.source == "orca-text" and reads_tokens:
                 trainer.source_tokens = orca_text_tokens(Path(data_root or "."), cfg.n_source)[0]
             run_phases(trainer, p.method.phases, run.align_loss, source)
             metrics = {s: trainer.evaluate(s) for s in ("val", "test")}

@@ -73,6 +73,9 @@ def test_with_the_reference_body_only_the_source_deviates_on_1d_orca(tmp_path):
         *_, fid = paper(task, "orca", body)
         assert fid.status == "deviating" and [d["setting"] for d in fid.deviations] == ["source"], task
         assert {c["setting"] for c in fid.choices} <= {"selection", "train_share", "test_frame"}
+    for method in ("recraft", "pare"):  # RECRAFT's and PaRe's own settings too, on a 1D task
+        *_, fid = paper("pdebench-diff-sorp", method, body)
+        assert [d["setting"] for d in fid.deviations] == (["source"] if method == "recraft" else []), method
     *_, fid = paper("pdebench-burgers", "orca", body, lr=1e-4)  # any changed reference setting deviates
     assert {d["setting"] for d in fid.deviations} == {"source", "lr"}
     assert next(d for d in fid.deviations if d["setting"] == "lr")["source"] == "ORCA src/configs/PDEBG.yaml:30"

@@ -232,3 +232,31 @@ def test_every_method_end_to_end_with_bound_terms(burgers_root, tiny_backbone, t
     assert "bound-vs" not in out.err
     code = main(["report", "--results", str(res), "--out", str(tmp_path / "rep")])
     assert code == 0 and "partial_A" in (tmp_path / "rep" / "bound.md").read_text()
+
+
+def test_fld_reading_the_body_lowers_recraft_s_per_token_distortion(tiny_backbone):
+    """fld_reads=body (RECRAFT's 1D FLD): a head on the body's pooled source output, applied to every
+    token of the body's output; the chunk-mean entropy summed over tokens falls; the body stays frozen."""
+    import torch.nn.functional as F
+
+    from xbench.methods import Phase
+    from xbench.phases import body_source_head
+    from xbench.train import get_phase
+
+    trainer = make_trainer(tiny_backbone, fld_lr=3e-2, fld_epochs=3, fld_maxsamples=8, track_bound=False,
+                           fld_reads="body")
+    head = body_source_head(trainer)
+    assert head is body_source_head(trainer) and not any(p.requires_grad for p in head.parameters())
+    x = trainer._norm["train"][0]
+    model = trainer.model
+    body_before = {k: v.clone() for k, v in model.body.state_dict().items()}
+
+    def per_token() -> float:
+        with torch.no_grad():
+            mean = F.softmax(head(model._backbone.encode(model.embedder(x))), dim=-1).mean(dim=0)
+            return -(mean * mean.clamp_min(1e-12).log()).sum().item()
+
+    before = per_token()
+    get_phase("fld")(trainer, Phase("fld", trainable=("embedder",), uses_source=True), "none")
+    assert per_token() < before
+    assert all(torch.equal(v, body_before[k]) for k, v in model.body.state_dict().items())

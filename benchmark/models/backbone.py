@@ -84,6 +84,7 @@ class Backbone:
     patch_size: int = 1  # the vision body's own patch size
     downsample: int = 1  # token-grid reduction from input to output (Swin: 2^(stages-1))
     out_size: int = 0  # width of the output tokens (0: hidden_size)
+    pooler: nn.Module | None = None  # a text body's own pooler (first token, dense, tanh), where it has one
 
     @property
     def out_hidden(self) -> int:
@@ -171,5 +172,5 @@ def load_backbone(name: str = DEFAULT_BACKBONE, pretrained: bool = True, seed: i
     return Backbone(
         name=name, path=path, pretrained=pretrained, encoder=encoder, embeddings=embeddings,
         hidden_size=config.hidden_size, max_positions=config.max_position_embeddings - offset,
-        position_offset=offset, identity=identity,
+        position_offset=offset, identity=identity, pooler=getattr(model, "pooler", None),
     )

@@ -30,7 +30,8 @@ REFERENCE = "Takamoto et al., PDEBench (NeurIPS 2022 D&B); protocol of Shen et a
 # 3136 tokens, mixing weight 0.3, Gumbel before epoch 10); PaRe ships no PDE config
 PARE_2D_PAPER = {"pare_tokens": 0, "pare_begin": 1000 / 3136, "pare_end": 500 / 3136, "pare_mix_weight": 0.3,
                  "pare_gumbel_epochs": 10, "embed_2d": "orca",
-                 "source_head_epochs": 20, "source_hinge": True}  # RECRAFT's 2D source head: 10 CE + 10 hinge
+                 # RECRAFT's 2D source head: 10 CE + 10 hinge; its 2D FLD (Swin's pooled output) is not built
+                 "source_head_epochs": 20, "source_hinge": True, "fld_reads": "features"}
 ORCA_2D = {"n_samples": None, "batch_size": 4, "warmup_epochs": 5, "decay_epochs": 200, "align_steps": 60,
            "target_seq_len": 64, "lr": 1e-4, "embed_2d": "orca", **PARE_2D_PAPER}
 
