@@ -92,3 +92,33 @@ def test_a_run_on_orca_s_text_source_is_another_run(burgers_root, tiny_backbone,
     assert scores["run_key"].nunique() == 2 and scores["settings"].str.contains("source=orca-text").any()
     code, out, err = run([*base, "--set", "source=cifar10"], capsys)
     assert code == 2 and "cifar-10-batches-bin" in err  # its files are not there: said before anything runs
+
+
+def test_orca_on_a_2d_task_the_paper_way(tmp_path, capsys):
+    """The paper profile's 2D protocol end to end on tiny stand-ins: a Swin body, ORCA's 2D wrapper (3136
+    tokens), CIFAR-10 as the source (binary layout), OTDD alignment, fine-tuning; recorded with its fidelity."""
+    import json
+
+    from transformers import SwinConfig, SwinModel
+
+    torch.manual_seed(0)
+    swin = tmp_path / "tiny-swin"
+    SwinModel(SwinConfig(embed_dim=8, depths=[1, 1], num_heads=[1, 2], window_size=7, image_size=224, patch_size=4,
+                         mlp_ratio=2.0)).save_pretrained(swin)
+    root = tmp_path / "data"
+    write_cifar_bin(root, per_batch=6)
+    res = tmp_path / "res"
+    code, out, err = run(["run", "pdebench-darcy", "--profile", "paper", "--method", "orca", "--backbone", str(swin),
+                          "--data-root", str(root), "--results", str(res), "--no-progress", "--set", "n_samples=20",
+                          "--set", "epochs=1", "--set", "batch_size=8", "--set", "align_steps=2", "--set",
+                          "n_source=30", "--set", "align_maxsamples=8", "--set", "n_classes=3", "--set",
+                          "bound_points=8", "--set", "source_head_epochs=2"], capsys)
+    assert code == 0, out + err
+    rec = json.loads(next((res / "pdebench/runs").glob("*.json")).read_text())
+    assert rec["status"] == "ok" and rec["run"]["config"]["source"] == "cifar10" and rec["run"]["source_sha256"]
+    devs = {d["setting"] for d in rec["fidelity"]["deviations"]}
+    assert {"tokens", "resize", "head", "patch", "align_loss"}.isdisjoint(devs), devs
+    src = next(d for d in rec["fidelity"]["deviations"] if d["setting"] == "source")  # 30 images, not 5000
+    assert src["xbench"] == "CIFAR-10 training images (30), Swin patch features"
+    curves = pd.read_csv(res / "pdebench/curves.csv")
+    assert (curves["quantity"] == "align_otdd").sum() == 2
