@@ -153,7 +153,11 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="print and write the leaderboard (and bound-vs-test table) from result CSVs")
     rep.add_argument("--results", default="results", help="results folder (default: ./results)")
     rep.add_argument("--out", default=None,
-                     help="where to write leaderboard.{md,csv} and bound.md (default: the results folder)")
+                     help="where to write leaderboard.{md,csv}, summary-PROFILE.{md,tex,csv} and bound.md "
+                          "(default: the results folder)")
+    rep.add_argument("--published", default=None, metavar="CSV",
+                     help="published numbers to show beside the summary tables, never ranked (columns task, "
+                          "method, value, source, note; e.g. reports/published.csv)")
     return p
 
 
@@ -408,6 +412,12 @@ def _cmd_report(args) -> int:
     allt.to_csv(out / "leaderboard.csv", index=False)
     (out / "leaderboard.md").write_text(format_table(allt, ["family", *COLUMNS]) + f"\n\n{NOTE}\n")
     written = [out / "leaderboard.md", out / "leaderboard.csv"]
+    from xbench.report.summary import write_summaries
+
+    if args.published and not Path(args.published).is_file():
+        raise XbenchError(f"--published {args.published}: no such file (columns task, method, value, source, note).")
+    summaries = write_summaries(results, families, out, args.published)
+    written += summaries
     if sections:
         (out / "bound.md").write_text("\n".join(sections))
         written.append(out / "bound.md")

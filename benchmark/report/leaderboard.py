@@ -6,7 +6,8 @@ runs that failed and never succeeded are counted in ``failed`` so they are visib
 
 Rows are pooled (as seeds of one experiment) only when they share everything in :data:`GROUP`: task
 and task version, profile, method and method version, backbone, alignment loss, the settings hash
-(:func:`xbench.config.settings_hash`) and the data (source and file checksum). ``settings`` shows
+(:func:`xbench.config.settings_hash`) and the data (source and file checksum); a group's ``fidelity``
+follows from these (rows written before it was recorded have none). ``settings`` shows
 what a row changed from its profile's defaults (e.g. ``epochs=20``). Methods are ranked within a
 task, task version, profile and data file, and in the ``paper`` profile also by fidelity
 (:mod:`xbench.fidelity`): runs that deviate from the reference protocol are ranked among themselves,
@@ -32,7 +33,7 @@ from xbench.models.baselines import CHEAP
 from xbench.results import latest_attempts
 
 GROUP = ["task", "task_version", "profile", "method", "method_version", "backbone", "align_loss", "settings_hash",
-         "settings", "data_source", "data_sha256", "fidelity"]
+         "settings", "data_source", "data_sha256"]
 RANKED = ["task", "task_version", "profile", "data_sha256"]  # methods are compared within these (and fidelity)
 COLUMNS = ["rank", "task", "method", "backbone", "align_loss", "settings", "profile", "metric", "mean", "std", "seeds",
            "failed", "baseline", "gain", "beats", "fidelity", "settings_hash", "data_source"]
@@ -42,7 +43,7 @@ NOTE = ("baseline: the best of train-mean, linear, input-mean and persistence on
 
 
 def leaderboard(scores: pd.DataFrame, split: str = "test") -> pd.DataFrame:
-    cols = GROUP + ["metric", "mean", "std", "seeds", "failed", "rank", "baseline", "gain", "beats"]
+    cols = GROUP + ["fidelity", "metric", "higher", "mean", "std", "seeds", "failed", "rank", "baseline", "gain", "beats"]
     if scores.empty:
         return pd.DataFrame(columns=cols)
     scores = latest_attempts(scores)
@@ -55,7 +56,9 @@ def leaderboard(scores: pd.DataFrame, split: str = "test") -> pd.DataFrame:
         metric=("metric", "first"), mean=("value", "mean"), std=("value", "std"), seeds=("seed", "nunique"),
         higher=("higher_is_better", "first"))
     fails = failed.groupby(GROUP, dropna=False).size().rename("failed")
-    table = agg.join(fails, how="outer").reset_index()
+    # fidelity follows from the grouped settings and body; rows of schema 2 have none recorded
+    fid = main.groupby(GROUP, dropna=False)["fidelity"].agg(lambda s: next((v for v in s if v), "")).rename("fidelity")
+    table = agg.join(fails, how="outer").join(fid).reset_index()
     table["failed"] = table["failed"].fillna(0).astype(int)
     table["seeds"] = table["seeds"].fillna(0).astype(int)
     higher = table["higher"].astype(str) == "True"

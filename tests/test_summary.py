@@ -1,0 +1,63 @@
+"""The methods x tasks summary: ranks across tasks, missing cells, fidelity apart, LaTeX and published rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from test_results import _row
+from xbench.report.leaderboard import leaderboard
+from xbench.report.summary import protocol_line, summary_tables, to_frame, to_latex, to_markdown
+
+
+def scores(profile="cpu", fidelity=""):
+    rows = []
+    values = {"t1": {"a": (0.1, 0.12), "b": (0.2, 0.22), "c": (0.3, 0.32)},
+              "t2": {"a": (0.5, 0.52), "b": (0.4, 0.42)}}  # c has no result on t2
+    for task, by_method in values.items():
+        for method, vals in by_method.items():
+            for seed, v in enumerate(vals):
+                r = _row(f"{task}{method}{seed}", method, seed, v)
+                r.update(task=task, profile=profile, fidelity=fidelity, data_sha256=f"d-{task}",
+                         created_at=f"2026-12-0{seed + 1}")
+                rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def test_ranks_borda_and_missing_cells():
+    s = scores()
+    (name, table), = summary_tables(leaderboard(s), s).items()
+    t = table.set_index("method")
+    assert name == "cpu" and list(table["method"]) == ["a", "b", "c"]
+    assert t.loc["a", "avg_rank"] == pytest.approx(1.5) and t.loc["b", "avg_rank"] == pytest.approx(1.5)
+    assert t.loc["a", "borda"] == 2 and t.loc["b", "borda"] == 2 and t.loc["c", "borda"] == 0  # groups beaten per task
+    assert t.loc["c", "t2"] is None and t.loc["c", "tasks"] == 1
+    assert t.loc["a", "t1"] == (pytest.approx(0.11), pytest.approx(0.01 * 2 ** 0.5))
+    md = to_markdown(table, protocol_line(s, "cpu"))
+    assert "| c (b) | 0.31 +- 0.0141 | - |" in md and "profile cpu" in md and "never the test split" in md
+    csv = to_frame(table, "p")
+    assert {"t1_mean", "t1_std", "t2_mean", "protocol"} <= set(csv.columns) and csv["t2_mean"].isna().sum() == 1
+
+
+def test_latex_marks_best_and_second_and_keeps_published_rows_apart():
+    s = scores()
+    table = summary_tables(leaderboard(s), s)["cpu"]
+    pub = pd.DataFrame([{"task": "t1", "method": "ORCA", "value": 0.05, "source": "x", "note": ""}])
+    tex = to_latex(table, "protocol", pub)
+    body = tex.split(r"\midrule")[1]
+    rows = [line for line in body.splitlines() if line.endswith(r"\\")]
+    assert all(line.count("&") == 4 for line in rows)  # method, 2 tasks, avg rank, Borda
+    assert r"\textbf{0.11 $\pm$ 0.0141}" in tex and r"\underline{0.21 $\pm$ 0.0141}" in tex
+    assert r"\textbf{0.41 $\pm$ 0.0141}" in tex  # t2: b is best
+    published = tex.split(r"\midrule")[2]
+    assert "ORCA (published)" in published and r"\textbf" not in published  # never ranked
+    assert tex.count(r"\begin{tabular}") == tex.count(r"\end{tabular}") == 1 and tex.count("{") == tex.count("}")
+
+
+def test_paper_profile_deviating_runs_get_their_own_table():
+    s = pd.concat([scores("paper", "faithful"), scores("paper", "deviating").assign(
+        run_key=lambda d: "x" + d["run_key"], method=lambda d: d["method"] + "-dev")])
+    tables = summary_tables(leaderboard(s), s)
+    assert set(tables) == {"paper", "paper-deviating"}
+    assert set(tables["paper"]["method"]) == {"a", "b", "c"} and set(tables["paper-deviating"]["method"]) == {
+        "a-dev", "b-dev", "c-dev"}
