@@ -155,6 +155,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default=None,
                      help="where to write leaderboard.{md,csv}, summary-PROFILE.{md,tex,csv} and bound.md "
                           "(default: the results folder)")
+    rep.add_argument("--check", action="store_true",
+                     help="only check the results folder (files, schema versions, rows written twice, records, "
+                          "mixed commits, unfinished runs); writes nothing; exit 1 on an error")
     rep.add_argument("--published", default=None, metavar="CSV",
                      help="published numbers to show beside the summary tables, never ranked (columns task, "
                           "method, value, source, note; e.g. reports/published.csv)")
@@ -386,6 +389,15 @@ def _cmd_report(args) -> int:
     from xbench.results import ResultStore
 
     results = Path(args.results)
+    if args.check:
+        from xbench.report.check import check_results
+
+        findings = check_results(results)
+        for f in findings:
+            print(f"{f.level}: {f.message}", file=sys.stderr if f.level == "error" else sys.stdout)
+        errors = sum(f.level == "error" for f in findings)
+        print(f"{results}: {errors} error(s), {sum(f.level == 'warning' for f in findings)} warning(s)")
+        return 1 if errors else 0
     families = sorted(p.parent.name for p in results.glob("*/scores.csv"))
     if not families:
         raise XbenchError(f"no results under {results} (expected {results}/<family>/scores.csv). Run `xbench run` "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -144,3 +145,41 @@ def test_older_schema_files_are_read_and_moved_aside_before_an_append(tmp_path, 
     assert aside.read_text() == text and store.scores_path.read_text().startswith(",".join(SCORE_COLUMNS))
     df = store.load_scores()
     assert df["run_key"].tolist() == ["old", "new"] and df[missing[0]].tolist() == ["", ""]
+
+
+HISTORIC = Path(__file__).parent / "data" / "historic-schema1"
+
+
+def test_a_historic_schema1_folder_still_loads_and_checks(tmp_path):
+    """A small scores file as xbench wrote it in schema 1 (tests/data/historic-schema1/README.md)."""
+    import shutil
+
+    from xbench.report.check import check_results
+
+    folder = tmp_path / "res"
+    shutil.copytree(HISTORIC, folder)
+    before = (folder / "pdebench/scores.csv").read_bytes()
+    df = ResultStore(folder / "pdebench").load_scores()
+    assert len(df) == 12 and set(df["settings_hash"]) == {""} and set(df["fidelity"]) == {""}
+    board = leaderboard(df)
+    test = df[(df["split"] == "test") & (df["metric"] == "nrmse")]["value"]
+    assert len(board) == 1 and board.loc[0, "seeds"] == 2 and board.loc[0, "mean"] == pytest.approx(test.mean())
+    findings = check_results(folder)
+    assert not [f for f in findings if f.level == "error"]
+    assert any("schema 1 (earlier, still read)" in f.message for f in findings)
+    assert any("no run record" in f.message for f in findings)  # the historic rows came without their records
+    assert (folder / "pdebench/scores.csv").read_bytes() == before  # the check writes nothing
+
+
+def test_check_finds_rows_written_twice_and_records_without_rows(tmp_path):
+    from xbench.report.check import check_results
+
+    store = ResultStore(tmp_path / "pdebench")
+    store.write_run("k1", {"status": "ok"}, [_row("k1", "a", 0, 0.1)], [])
+    assert not [f for f in check_results(tmp_path) if f.level != "info"]
+    lines = store.scores_path.read_text().splitlines(keepends=True)
+    with open(store.scores_path, "a") as f:  # an outside copy appended the row again
+        f.write(lines[-1])
+    (store.runs_dir / "k2.json").write_text('{"status": "ok"}')
+    errors = [f.message for f in check_results(tmp_path) if f.level == "error"]
+    assert any("written more than once" in m for m in errors) and any("no rows" in m for m in errors)
