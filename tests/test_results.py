@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -183,3 +184,14 @@ def test_check_finds_rows_written_twice_and_records_without_rows(tmp_path):
     (store.runs_dir / "k2.json").write_text('{"status": "ok"}')
     errors = [f.message for f in check_results(tmp_path) if f.level == "error"]
     assert any("written more than once" in m for m in errors) and any("no rows" in m for m in errors)
+
+
+def test_leaderboard_counts_runs_and_gives_t_intervals():
+    rows = [_row(f"k{s}", "a", s, v) for s, v in enumerate((0.10, 0.12, 0.14))]
+    rows.append({**_row("k9", "a", 0, 0.5), "data_sha256": ""})  # same seed value, one more run
+    board = leaderboard(pd.DataFrame(rows[:3]))
+    assert board.loc[0, "runs"] == 3 and board.loc[0, "ci95"] == pytest.approx(4.303 * 0.02 / 3 ** 0.5, rel=1e-3)
+    board = leaderboard(pd.DataFrame(rows))
+    assert board.loc[0, "runs"] == 4 and board.loc[0, "seeds"] == 3  # runs are counted, not seed values
+    single = leaderboard(pd.DataFrame(rows[:1]))
+    assert math.isnan(single.loc[0, "ci95"])

@@ -15,6 +15,8 @@ never with faithful runs (target-only baselines, ``n/a``, rank with the faithful
 profiles are not a reference protocol (every cross-modal run there deviates, by scale), so fidelity
 does not split their ranking.
 
+``ci95`` is the half-width of the 95 % t-interval of the mean over ``runs`` (the runs counted: one
+attempt per run key; ``seeds`` is the number of distinct seeds among them).
 ``baseline`` is the best mean of the cheap baselines (``train-mean``, ``linear``, ``input-mean``,
 ``persistence``) on the same task, profile and data; ``gain`` is how many times better a method is
 (baseline error / method error, or the inverse where higher is better); ``beats`` says whether its
@@ -35,15 +37,16 @@ from xbench.results import latest_attempts
 GROUP = ["task", "task_version", "profile", "method", "method_version", "backbone", "align_loss", "settings_hash",
          "settings", "data_source", "data_sha256"]
 RANKED = ["task", "task_version", "profile", "data_sha256"]  # methods are compared within these (and fidelity)
-COLUMNS = ["rank", "task", "method", "backbone", "align_loss", "settings", "profile", "metric", "mean", "std", "seeds",
-           "failed", "baseline", "gain", "beats", "fidelity", "settings_hash", "data_source"]
+COLUMNS = ["rank", "task", "method", "backbone", "align_loss", "settings", "profile", "metric", "mean", "std", "ci95",
+           "runs", "failed", "baseline", "gain", "beats", "fidelity", "settings_hash", "data_source"]
 NOTE = ("baseline: the best of train-mean, linear, input-mean and persistence on the same task, profile and data; "
         "gain: baseline error / method error; beats = NO: the method's mean does not beat that baseline by more "
         "than one standard deviation over seeds, so it has learned nothing the baseline does not give.")
 
 
 def leaderboard(scores: pd.DataFrame, split: str = "test") -> pd.DataFrame:
-    cols = GROUP + ["fidelity", "metric", "higher", "mean", "std", "seeds", "failed", "rank", "baseline", "gain", "beats"]
+    cols = GROUP + ["fidelity", "metric", "higher", "mean", "std", "ci95", "runs", "seeds", "failed", "rank",
+                    "baseline", "gain", "beats"]
     if scores.empty:
         return pd.DataFrame(columns=cols)
     scores = latest_attempts(scores)
@@ -53,14 +56,16 @@ def leaderboard(scores: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     ok = main[main["status"] == "ok"]  # one row per run key (one attempt, one row per split and metric)
     failed = main[main["status"] == "failed"]
     agg = ok.groupby(GROUP, dropna=False).agg(
-        metric=("metric", "first"), mean=("value", "mean"), std=("value", "std"), seeds=("seed", "nunique"),
-        higher=("higher_is_better", "first"))
+        metric=("metric", "first"), mean=("value", "mean"), std=("value", "std"), runs=("value", "size"),
+        seeds=("seed", "nunique"), higher=("higher_is_better", "first"))
     fails = failed.groupby(GROUP, dropna=False).size().rename("failed")
     # fidelity follows from the grouped settings and body; rows of schema 2 have none recorded
     fid = main.groupby(GROUP, dropna=False)["fidelity"].agg(lambda s: next((v for v in s if v), "")).rename("fidelity")
     table = agg.join(fails, how="outer").join(fid).reset_index()
     table["failed"] = table["failed"].fillna(0).astype(int)
     table["seeds"] = table["seeds"].fillna(0).astype(int)
+    table["runs"] = table["runs"].fillna(0).astype(int)
+    table["ci95"] = [_t_halfwidth(sd, n) for sd, n in zip(table["std"], table["runs"])]
     higher = table["higher"].astype(str) == "True"
     key = table["mean"].where(~higher, -table["mean"])
     deviating = (table["profile"] == "paper") & (table["fidelity"] == "deviating")
@@ -68,6 +73,15 @@ def leaderboard(scores: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     _mark_baseline(table, key, higher)
     table = table.assign(_deviating=deviating).sort_values(RANKED + ["_deviating", "rank"], na_position="last")
     return table[cols].reset_index(drop=True)
+
+
+def _t_halfwidth(std: float, n: int) -> float:
+    """Half-width of the 95 % t-interval of a mean over ``n`` runs (NaN for fewer than 2)."""
+    if n < 2 or not math.isfinite(std):
+        return float("nan")
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, n - 1) * std / math.sqrt(n))
 
 
 def _mark_baseline(table: pd.DataFrame, key: pd.Series, higher: pd.Series) -> None:
