@@ -155,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default=None,
                      help="where to write leaderboard.{md,csv}, summary-PROFILE.{md,tex,csv} and bound.md "
                           "(default: the results folder)")
+    rep.add_argument("--no-figures", action="store_true", help="skip the figures (PNG and PDF)")
     rep.add_argument("--check", action="store_true",
                      help="only check the results folder (files, schema versions, rows written twice, records, "
                           "mixed commits, unfinished runs); writes nothing; exit 1 on an error")
@@ -428,8 +429,15 @@ def _cmd_report(args) -> int:
 
     if args.published and not Path(args.published).is_file():
         raise XbenchError(f"--published {args.published}: no such file (columns task, method, value, source, note).")
-    summaries = write_summaries(results, families, out, args.published)
-    written += summaries
+    written += write_summaries(results, families, out, args.published)
+    if not args.no_figures:
+        from xbench.report.figures import write_figures
+
+        for fam in families:
+            store = ResultStore(results / fam)
+            fig_dir = out if len(families) == 1 else out / fam
+            fig_dir.mkdir(parents=True, exist_ok=True)
+            written += write_figures(store.load_scores(), store.load_curves(), fig_dir)
     if sections:
         (out / "bound.md").write_text("\n".join(sections))
         written.append(out / "bound.md")

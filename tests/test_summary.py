@@ -61,3 +61,17 @@ def test_paper_profile_deviating_runs_get_their_own_table():
     assert set(tables) == {"paper", "paper-deviating"}
     assert set(tables["paper"]["method"]) == {"a", "b", "c"} and set(tables["paper-deviating"]["method"]) == {
         "a-dev", "b-dev", "c-dev"}
+
+
+def test_figures_are_written_as_png_and_pdf(tmp_path):
+    from xbench.report.figures import write_figures
+
+    s = scores()
+    curves = pd.DataFrame([{"run_key": "t1a0", "phase": "fit", "epoch": e, "step": e, "split": "val", "quantity": "nrmse",
+                            "value": 1 / (e + 1), "created_at": "2026-12-01"} for e in range(3)])
+    written = write_figures(s, curves, tmp_path)
+    names = {p.name for p in written}
+    assert {"bars-cpu.png", "bars-cpu.pdf", "ranks-cpu.png", "ranks-cpu.pdf", "curves-cpu-t1.png"} <= names
+    for p in written:
+        head = p.read_bytes()[:8]
+        assert head.startswith(b"\x89PNG") if p.suffix == ".png" else head.startswith(b"%PDF"), p

@@ -1,0 +1,149 @@
+"""Figures from the result files: per-task bars, the rank heat map, and training curves.
+
+Every figure is written as PNG and PDF into the report folder, one set per profile (the profiles are
+never mixed): ``bars-<profile>``: the test main metric per method and task (mean, error bars one std
+over runs, log scale: errors span decades), the best cheap baseline as a dashed line; ``ranks-<profile>``:
+the rank of each method on each task (missing cells blank); ``curves-<profile>-<task>``: per method
+the validation main metric over fitting epochs and the alignment distance over alignment steps, from
+``curves.csv`` (the attempt whose scores count). matplotlib is imported here only.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from xbench.models.baselines import CHEAP
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, stem: Path) -> list[Path]:
+    out = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
+    fig.savefig(out[0], dpi=150, bbox_inches="tight")
+    fig.savefig(out[1], bbox_inches="tight")
+    _plt().close(fig)
+    return out
+
+
+def bars(board: pd.DataFrame, profile: str, stem: Path) -> list[Path]:
+    plt = _plt()
+    g = board[(board["profile"] == profile) & board["mean"].notna()]
+    tasks = sorted(g["task"].unique())
+    if not tasks:
+        return []
+    cols = min(4, len(tasks))
+    rows = math.ceil(len(tasks) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    for ax, task in zip(axes.flat, tasks):
+        t = g[g["task"] == task].sort_values("mean")
+        learned = t[~t["method"].isin(CHEAP)]
+        labels = [m + ("" if s in ("", "-") or pd.isna(s) else f"\n{s}") for m, s in zip(learned["method"],
+                                                                                        learned["settings"])]
+        ax.bar(range(len(learned)), learned["mean"], yerr=learned["std"].fillna(0), capsize=3, color="#4c72b0")
+        base = t[t["method"].isin(CHEAP)].head(1)
+        if len(base):
+            ax.axhline(base["mean"].iloc[0], color="#c44e52", ls="--", lw=1.2,
+                       label=f"best baseline ({base['method'].iloc[0]})")
+            ax.legend(fontsize=7, loc="upper left")
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(learned)), labels, rotation=45, ha="right", fontsize=7)
+        ax.set_title(task.removeprefix("pdebench-"), fontsize=9)
+        ax.set_ylabel(f"test {t['metric'].iloc[0]} (log)", fontsize=8)
+    for ax in list(axes.flat)[len(tasks):]:
+        ax.axis("off")
+    fig.suptitle(f"Test error per task, {profile} profile (mean, error bar = 1 std over runs)", fontsize=11)
+    fig.tight_layout()
+    return _save(fig, stem)
+
+
+def rank_map(table: pd.DataFrame, profile: str, stem: Path) -> list[Path]:
+    """``table``: a summary table (:func:`xbench.report.summary.summary_tables`) with its ranks."""
+    plt = _plt()
+    ranks = table.attrs.get("ranks")
+    if ranks is None or ranks.empty:
+        return []
+    ranks = ranks.loc[table.index]
+    labels = [m + ("" if s in ("", "-") else f" ({s})") for m, s in zip(table["method"], table["settings"])]
+    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * ranks.shape[1], 0.9 + 0.36 * ranks.shape[0]))
+    im = ax.imshow(ranks.to_numpy(dtype=float), cmap="viridis_r", aspect="auto")
+    for i in range(ranks.shape[0]):
+        for j in range(ranks.shape[1]):
+            v = ranks.iat[i, j]
+            if pd.notna(v):
+                ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7, color="white" if v > 3 else "black")
+    ax.set_xticks(range(ranks.shape[1]), [c.removeprefix("pdebench-") for c in ranks.columns], rotation=45,
+                  ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    fig.colorbar(im, ax=ax, label="rank on the task (1 = best)")
+    ax.set_title(f"Rank per task, {profile} profile (rows by average rank; blank: not run)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, stem)
+
+
+def training_curves(scores: pd.DataFrame, curves: pd.DataFrame, profile: str, task: str, stem: Path) -> list[Path]:
+    """Validation metric per fitting epoch and alignment distance per step, for every method (seed 0)."""
+    plt = _plt()
+    from xbench.results import latest_attempts
+
+    s = latest_attempts(scores)
+    s = s[(s["profile"] == profile) & (s["task"] == task) & (s["seed"] == 0) & (s["is_main"].astype(str) == "True")
+          & (s["split"] == "test") & (s["status"] == "ok")].drop_duplicates("run_key")
+    if s.empty:
+        return []
+    c = curves.merge(s[["run_key", "created_at", "method"]], on=["run_key", "created_at"])
+    metric = s["metric"].iloc[0]
+    fit = c[(c["split"] == "val") & (c["quantity"] == metric) & (c["phase"] != "closed-form")]
+    ridge = c[(c["phase"] == "closed-form") & (c["split"] == "val") & (c["quantity"] == metric)]
+    align = c[c["quantity"].astype(str).str.startswith("align_") & (c["phase"] == "align")]
+    if fit.empty and align.empty:
+        return []
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for method, m in fit.groupby("method"):
+        m = m[m["phase"] == m["phase"].iloc[-1]]  # the last fitting phase
+        a1.plot(m["epoch"] + 1, m["value"], marker="o", ms=3, label=method)
+    if len(ridge):
+        a1.axhline(ridge["value"].min(), color="#c44e52", ls="--", lw=1.2, label="linear (ridge, best penalty)")
+    a1.set_yscale("log")
+    a1.set_xlabel("fitting epoch")
+    a1.set_ylabel(f"validation {metric} (log)")
+    a1.set_title("Fitting: validation error per epoch", fontsize=10)
+    if len(fit) or len(ridge):
+        a1.legend(fontsize=7)
+    for method, m in align.groupby("method"):
+        a2.plot(m["step"] + 1, m["value"], marker=".", label=f"{method} ({m['quantity'].iloc[0][6:]})")
+    a2.set_xlabel("alignment step")
+    a2.set_ylabel("alignment distance to the source")
+    a2.set_title("Alignment: distance per step", fontsize=10)
+    if len(align):
+        a2.legend(fontsize=7)
+    fig.suptitle(f"{task}, {profile} profile, seed 0", fontsize=11)
+    fig.tight_layout()
+    return _save(fig, stem)
+
+
+def write_figures(scores: pd.DataFrame, curves: pd.DataFrame, out: Path, tasks_for_curves: int = 2) -> list[Path]:
+    """Every figure of the module docstring; curves for the first ``tasks_for_curves`` tasks per profile."""
+    from xbench.report.leaderboard import leaderboard
+    from xbench.report.summary import summary_tables
+
+    board = leaderboard(scores)
+    written = []
+    tables = summary_tables(board, scores)
+    for profile in sorted(board["profile"].unique()):
+        written += bars(board, profile, Path(out) / f"bars-{profile}")
+        if profile in tables:
+            written += rank_map(tables[profile], profile, Path(out) / f"ranks-{profile}")
+        if not curves.empty:
+            for task in sorted(board.loc[board["profile"] == profile, "task"].unique())[:tasks_for_curves]:
+                written += training_curves(scores, curves, profile, task, Path(out) / f"curves-{profile}-{task}")
+    return written
