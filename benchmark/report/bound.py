@@ -96,6 +96,22 @@ def _runs(scores: pd.DataFrame) -> pd.DataFrame:
         columns={"value": "test"})
 
 
+def bound_runs(scores: pd.DataFrame, curves: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs with their bound terms at the selected checkpoint and ``alignment`` = B - L_S - F_T, the
+    curves of the attempts whose scores count); empty when no run logged the bound."""
+    runs = _runs(scores)
+    stamp = curves["created_at"].fillna("") if "created_at" in curves else pd.Series("", index=curves.index)
+    curves = curves[(stamp == "") | (stamp == curves["run_key"].map(runs.set_index("run_key")["created_at"]))]
+    curves = curves.drop_duplicates([c for c in CURVE_COLUMNS if c not in ("value", "created_at")], keep="last")
+    final = curves[curves["run_key"].isin(runs["run_key"]) & (curves["phase"] == "final")
+                   & curves["quantity"].isin(TERMS)]
+    final = final.pivot_table(index="run_key", columns="quantity", values="value").reindex(columns=list(TERMS))
+    runs = runs.merge(final.reset_index(), on="run_key").dropna(subset=["bound"])
+    if not runs.empty:
+        runs["alignment"] = runs["bound"] - runs["bound_source_loss"] - runs["bound_fit"]
+    return runs, curves
+
+
 def bound_tables(scores: pd.DataFrame, curves: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per task, per task and method) tables; empty frames when no run logged the bound."""
     runs = _runs(scores)

@@ -5,7 +5,10 @@ never mixed): ``bars-<profile>``: the test main metric per method and task (mean
 over runs, log scale: errors span decades), the best cheap baseline as a dashed line; ``ranks-<profile>``:
 the rank of each method on each task (missing cells blank); ``curves-<profile>-<task>``: per method
 the validation main metric over fitting epochs and the alignment distance over alignment steps, from
-``curves.csv`` (the attempt whose scores count). matplotlib is imported here only.
+``curves.csv`` (the attempt whose scores count); ``bound-<profile>-<task>``: test error against the bound
+B and against its alignment terms tau W + FLD at the selected checkpoint, one point per run, with the
+Spearman correlation; ``bound-terms-<profile>-<task>``: the bound's terms over the tracked steps of each
+method's seed-0 run. matplotlib is imported here only.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ def _plt():
 
 
 def _save(fig, stem: Path) -> list[Path]:
-    out = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
+    out = [stem.parent / f"{stem.name}.png", stem.parent / f"{stem.name}.pdf"]  # names hold dots (nu0.001)
     fig.savefig(out[0], dpi=150, bbox_inches="tight")
     fig.savefig(out[1], bbox_inches="tight")
     _plt().close(fig)
@@ -131,14 +134,71 @@ def training_curves(scores: pd.DataFrame, curves: pd.DataFrame, profile: str, ta
     return _save(fig, stem)
 
 
+def bound_scatter(runs: pd.DataFrame, profile: str, task: str, stem: Path) -> list[Path]:
+    plt = _plt()
+    from xbench.report.bound import spearman
+
+    r = runs[(runs["profile"] == profile) & (runs["task"] == task)]
+    if len(r) < 3:
+        return []
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, col, name in ((axes[0], "bound", "bound B"), (axes[1], "alignment", "alignment terms tau W + FLD")):
+        for method, m in r.groupby("method"):
+            ax.scatter(m[col], m["test"], label=method, s=22)
+        rho = spearman(r[col].to_numpy(), r["test_error"].to_numpy())
+        ax.set_xlabel(name)
+        ax.set_ylabel(f"test {r['metric'].iloc[0]} (log)")
+        ax.set_yscale("log")
+        ax.set_title(f"{name} vs test error: Spearman {rho:.2f} ({len(r)} runs)", fontsize=10)
+    axes[1].legend(fontsize=7)
+    fig.suptitle(f"{task}, {profile} profile: does the bound order the runs like their test error?", fontsize=11)
+    fig.tight_layout()
+    return _save(fig, stem)
+
+
+def bound_terms(runs: pd.DataFrame, curves: pd.DataFrame, profile: str, task: str, stem: Path) -> list[Path]:
+    plt = _plt()
+    r = runs[(runs["profile"] == profile) & (runs["task"] == task) & (runs["seed"] == 0)]
+    if r.empty:
+        return []
+    c = curves[curves["run_key"].isin(r["run_key"]) & curves["quantity"].isin(
+        ["bound", "bound_fld", "bound_fit", "bound_source_loss"])]
+    methods = list(r.drop_duplicates("method")[["run_key", "method"]].itertuples(index=False))
+    fig, axes = plt.subplots(1, len(methods), figsize=(3.6 * len(methods), 3.2), squeeze=False)
+    for ax, (key, method) in zip(axes.flat, methods):
+        w = c[c["run_key"] == key].pivot_table(index=["phase", "epoch", "step"], columns="quantity", values="value",
+                                              sort=False)
+        x = range(len(w))
+        for col, label in (("bound", "B"), ("bound_fit", "F_T"), ("bound_fld", "FLD"),
+                           ("bound_source_loss", "L_S")):
+            if col in w:
+                ax.plot(x, w[col], label=label)
+        if {"bound", "bound_source_loss", "bound_fld", "bound_fit"} <= set(w.columns):  # the term B carries
+            ax.plot(x, w["bound"] - w["bound_source_loss"] - w["bound_fld"] - w["bound_fit"], label="tau W")
+        ax.set_title(method, fontsize=10)
+        ax.set_xlabel("tracked step (alignment, then epochs)")
+        ax.set_yscale("log")
+    axes.flat[0].set_ylabel("bound term (log)")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(f"The bound's terms over training, {task}, {profile} profile, seed 0", fontsize=11)
+    fig.tight_layout()
+    return _save(fig, stem)
+
+
 def write_figures(scores: pd.DataFrame, curves: pd.DataFrame, out: Path, tasks_for_curves: int = 2) -> list[Path]:
     """Every figure of the module docstring; curves for the first ``tasks_for_curves`` tasks per profile."""
     from xbench.report.leaderboard import leaderboard
     from xbench.report.summary import summary_tables
 
+    from xbench.report.bound import bound_runs
+
     board = leaderboard(scores)
     written = []
     tables = summary_tables(board, scores)
+    runs, tracked = bound_runs(scores, curves) if not curves.empty else (pd.DataFrame(), curves)
+    if not runs.empty:
+        runs = runs.merge(scores[["run_key", "profile"]].drop_duplicates("run_key"), on="run_key", how="left") \
+            if "profile" not in runs else runs
     for profile in sorted(board["profile"].unique()):
         written += bars(board, profile, Path(out) / f"bars-{profile}")
         if profile in tables:
@@ -146,4 +206,9 @@ def write_figures(scores: pd.DataFrame, curves: pd.DataFrame, out: Path, tasks_f
         if not curves.empty:
             for task in sorted(board.loc[board["profile"] == profile, "task"].unique())[:tasks_for_curves]:
                 written += training_curves(scores, curves, profile, task, Path(out) / f"curves-{profile}-{task}")
+        if not runs.empty:
+            for task in sorted(runs.loc[runs["profile"] == profile, "task"].unique()):
+                written += bound_scatter(runs, profile, task, Path(out) / f"bound-{profile}-{task}")
+            for task in sorted(runs.loc[runs["profile"] == profile, "task"].unique())[:tasks_for_curves]:
+                written += bound_terms(runs, tracked, profile, task, Path(out) / f"bound-terms-{profile}-{task}")
     return written

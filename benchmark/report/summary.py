@@ -181,8 +181,9 @@ def write_summaries(results: Path, families: list[str], out: Path, published: st
         for name, table in summary_tables(leaderboard(scores), scores).items():
             protocol = f"{fam}: " + protocol_line(scores, name.split("-")[0])
             stem = Path(out) / (f"summary-{name}" if len(families) == 1 else f"summary-{fam}-{name}")
-            stem.with_suffix(".md").write_text(to_markdown(table, protocol, pub))
-            stem.with_suffix(".tex").write_text(to_latex(table, protocol, pub))
-            to_frame(table, protocol).to_csv(stem.with_suffix(".csv"), index=False)
-            written += [stem.with_suffix(x) for x in (".md", ".tex", ".csv")]
+            md, tex, csv = (stem.parent / f"{stem.name}.{x}" for x in ("md", "tex", "csv"))
+            md.write_text(to_markdown(table, protocol, pub))
+            tex.write_text(to_latex(table, protocol, pub))
+            to_frame(table, protocol).to_csv(csv, index=False)
+            written += [md, tex, csv]
     return written
