@@ -46,12 +46,12 @@ def bars(board: pd.DataFrame, profile: str, stem: Path) -> list[Path]:
         return []
     cols = min(4, len(tasks))
     rows = math.ceil(len(tasks) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False, layout="constrained")
     for ax, task in zip(axes.flat, tasks):
         t = g[g["task"] == task].sort_values("mean")
         learned = t[~t["method"].isin(CHEAP)]
-        labels = [m + ("" if s in ("", "-") or pd.isna(s) else f"\n{s}") for m, s in zip(learned["method"],
-                                                                                        learned["settings"])]
+        labels = [m + ("" if s in ("", "-") or pd.isna(s) else "\n" + (s if len(s) <= 24 else s[:23] + "..."))
+                  for m, s in zip(learned["method"], learned["settings"])]
         ax.bar(range(len(learned)), learned["mean"], yerr=learned["std"].fillna(0), capsize=3, color="#4c72b0")
         base = t[t["method"].isin(CHEAP)].head(1)
         if len(base):
@@ -65,7 +65,6 @@ def bars(board: pd.DataFrame, profile: str, stem: Path) -> list[Path]:
     for ax in list(axes.flat)[len(tasks):]:
         ax.axis("off")
     fig.suptitle(f"Test error per task, {profile} profile (mean, error bar = 1 std over runs)", fontsize=11)
-    fig.tight_layout()
     return _save(fig, stem)
 
 
@@ -76,8 +75,10 @@ def rank_map(table: pd.DataFrame, profile: str, stem: Path) -> list[Path]:
     if ranks is None or ranks.empty:
         return []
     ranks = ranks.loc[table.index]
-    labels = [m + ("" if s in ("", "-") else f" ({s})") for m, s in zip(table["method"], table["settings"])]
-    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * ranks.shape[1], 0.9 + 0.36 * ranks.shape[0]))
+    labels = [m + ("" if s in ("", "-") else f" ({s if len(s) <= 24 else s[:23] + '...'})")
+              for m, s in zip(table["method"], table["settings"])]
+    fig, ax = plt.subplots(figsize=(max(5.0, 2.5 + 0.75 * ranks.shape[1]), 1.5 + 0.36 * ranks.shape[0]),
+                           layout="constrained")
     im = ax.imshow(ranks.to_numpy(dtype=float), cmap="viridis_r", aspect="auto")
     for i in range(ranks.shape[0]):
         for j in range(ranks.shape[1]):
@@ -89,7 +90,6 @@ def rank_map(table: pd.DataFrame, profile: str, stem: Path) -> list[Path]:
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     fig.colorbar(im, ax=ax, label="rank on the task (1 = best)")
     ax.set_title(f"Rank per task, {profile} profile (rows by average rank; blank: not run)", fontsize=10)
-    fig.tight_layout()
     return _save(fig, stem)
 
 
@@ -110,7 +110,7 @@ def training_curves(scores: pd.DataFrame, curves: pd.DataFrame, profile: str, ta
     align = c[c["quantity"].astype(str).str.startswith("align_") & (c["phase"] == "align")]
     if fit.empty and align.empty:
         return []
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
     for method, m in fit.groupby("method"):
         m = m[m["phase"] == m["phase"].iloc[-1]]  # the last fitting phase
         a1.plot(m["epoch"] + 1, m["value"], marker="o", ms=3, label=method)
@@ -130,7 +130,6 @@ def training_curves(scores: pd.DataFrame, curves: pd.DataFrame, profile: str, ta
     if len(align):
         a2.legend(fontsize=7)
     fig.suptitle(f"{task}, {profile} profile, seed 0", fontsize=11)
-    fig.tight_layout()
     return _save(fig, stem)
 
 
@@ -141,7 +140,7 @@ def bound_scatter(runs: pd.DataFrame, profile: str, task: str, stem: Path) -> li
     r = runs[(runs["profile"] == profile) & (runs["task"] == task)]
     if len(r) < 3:
         return []
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
     for ax, col, name in ((axes[0], "bound", "bound B"), (axes[1], "alignment", "alignment terms tau W + FLD")):
         for method, m in r.groupby("method"):
             ax.scatter(m[col], m["test"], label=method, s=22)
@@ -152,7 +151,6 @@ def bound_scatter(runs: pd.DataFrame, profile: str, task: str, stem: Path) -> li
         ax.set_title(f"{name} vs test error: Spearman {rho:.2f} ({len(r)} runs)", fontsize=10)
     axes[1].legend(fontsize=7)
     fig.suptitle(f"{task}, {profile} profile: does the bound order the runs like their test error?", fontsize=11)
-    fig.tight_layout()
     return _save(fig, stem)
 
 
@@ -164,7 +162,8 @@ def bound_terms(runs: pd.DataFrame, curves: pd.DataFrame, profile: str, task: st
     c = curves[curves["run_key"].isin(r["run_key"]) & curves["quantity"].isin(
         ["bound", "bound_fld", "bound_fit", "bound_source_loss"])]
     methods = list(r.drop_duplicates("method")[["run_key", "method"]].itertuples(index=False))
-    fig, axes = plt.subplots(1, len(methods), figsize=(3.6 * len(methods), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(methods), figsize=(max(5.0, 3.6 * len(methods)), 3.4), squeeze=False,
+                             layout="constrained")
     for ax, (key, method) in zip(axes.flat, methods):
         w = c[c["run_key"] == key].pivot_table(index=["phase", "epoch", "step"], columns="quantity", values="value",
                                               sort=False)
@@ -181,7 +180,6 @@ def bound_terms(runs: pd.DataFrame, curves: pd.DataFrame, profile: str, task: st
     axes.flat[0].set_ylabel("bound term (log)")
     axes.flat[0].legend(fontsize=7)
     fig.suptitle(f"The bound's terms over training, {task}, {profile} profile, seed 0", fontsize=11)
-    fig.tight_layout()
     return _save(fig, stem)
 
 
