@@ -108,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--results", default="results", help="results folder (default: ./results)")
     r.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    r.add_argument("--save-predictions", action="store_true",
+                   help="keep each run's test predictions (runs/<key>.pred.npz, compressed) to re-score or plot them "
+                        "without retraining; not part of the run key")
 
     ls = sub.add_parser("ls", help="list tasks, methods, metrics, alignment losses or profiles")
     ls.add_argument("what", choices=["tasks", "methods", "metrics", "align-losses", "profiles"])
@@ -268,7 +271,7 @@ def _cmd_run(args) -> int:
                   f"(splits {d.sizes()}, {time.time() - t0:.1f} s)")
         print(f"{head} ...", flush=True)
         out = execute_run(p, data_cache[dkey], store, device, root / "cache" / "source", progress=progress,
-                          data_root=root)
+                          data_root=root, save_predictions=args.save_predictions)
         if out.status == "ok":
             print(f"{head}: ok, test {p.spec.main_metric} = {out.main_value:.4g} ({out.wall_s:.0f} s)")
         elif out.status == "skipped":
@@ -437,7 +440,7 @@ def _cmd_report(args) -> int:
             store = ResultStore(results / fam)
             fig_dir = out if len(families) == 1 else out / fam
             fig_dir.mkdir(parents=True, exist_ok=True)
-            written += write_figures(store.load_scores(), store.load_curves(), fig_dir)
+            written += write_figures(store.load_scores(), store.load_curves(), fig_dir, folder=results / fam)
     if sections:
         (out / "bound.md").write_text("\n".join(sections))
         written.append(out / "bound.md")

@@ -196,6 +196,32 @@ class ResultStore:
         return [_read_json(path) or {"run_key": path.name.split(".")[0], "error": "unreadable marker"}
                 for path in sorted(self.runs_dir.glob("*.started.json"))]
 
+    def save_predictions(self, key: str, arrays: dict[str, Any]) -> dict[str, Any]:
+        """``runs/<key>.pred.npz`` (compressed, written whole or not at all); what the run record says of it."""
+        import numpy as np
+
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        path = self.runs_dir / f"{key}.pred.npz"
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+        try:
+            np.savez_compressed(tmp, **{k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()})
+            tmp.replace(path)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise DataError(f"could not write {path} ({e.strerror or e}); is the disk full?") from None
+        return {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "shapes": {k: list(np.shape(v)) for k, v in arrays.items()}}
+
+    def load_predictions(self, key: str) -> dict[str, Any] | None:
+        """The arrays saved for ``key`` (prediction, target, input), or None."""
+        import numpy as np
+
+        path = self.runs_dir / f"{key}.pred.npz"
+        if not path.exists():
+            return None
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+
     # -- appending ----------------------------------------------------------------------------------
     def _prepare(self, path: Path, columns: tuple[str, ...], migrate: bool = True) -> int:
         """Move a torn last line aside, check the header; the size the next append starts at. A file of

@@ -176,14 +176,14 @@ def seed_everything(seed: int) -> None:
 
 
 def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch.device, cache_dir: Path,
-                progress: bool = False, data_root: Path | None = None) -> Outcome:
+                progress: bool = False, data_root: Path | None = None, save_predictions: bool = False) -> Outcome:
     """Claim one planned run, run it and record it (ok or failed). Never raises for a failure inside
     the run; a key that finished, or that a live process holds, is not run (``skipped`` / ``busy``)."""
     run, cfg, spec = p.run, p.run.config, p.spec
     claim = store.claim(p.key, {"task": spec.name, "method": run.method, "seed": run.seed, "profile": run.profile})
     if claim != "claimed":  # finished, or held by a live process (another job of the sweep)
         return Outcome(p, "skipped" if claim == "finished" else "busy")
-    t0, status, error, tb, metrics, trainer = time.time(), "ok", "", "", {}, None
+    t0, status, error, tb, metrics, trainer, predictions = time.time(), "ok", "", "", {}, None, None
     with PeakMemory(device) as mem:
         try:
             seed_everything(run.seed)
@@ -207,6 +207,10 @@ def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch
                 trainer.source_tokens = orca_text_tokens(Path(data_root or "."), cfg.n_source)[0]
             run_phases(trainer, p.method.phases, run.align_loss, source)
             metrics = {s: trainer.evaluate(s) for s in ("val", "test")}
+            if save_predictions:
+                predictions = store.save_predictions(p.key, {"prediction": trainer.predict("test").numpy(),
+                                                             "target": data.y["test"].numpy(),
+                                                             "input": data.x["test"].numpy()})
         except KeyboardInterrupt:
             status, error, tb = "failed", "interrupted by the user", traceback.format_exc()
             _record(p, data, store, device, status, error, tb, {}, trainer, time.time() - t0, mem._rss_mb())
@@ -215,13 +219,15 @@ def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch
             status, error, tb = "failed", f"{type(e).__name__}: {e}", traceback.format_exc()
             log.error("run %s (%s, %s, seed %d) failed: %s", p.key, spec.name, run.method, run.seed, error)
     wall = time.time() - t0
-    _record(p, data, store, device, status, error, tb, metrics, trainer, wall, mem.peak_mb)
+    _record(p, data, store, device, status, error, tb, metrics, trainer, wall, mem.peak_mb,
+            predictions if status == "ok" else None)
     main = metrics.get("test", {}).get(spec.main_metric)
     return Outcome(p, status, main, error, wall)
 
 
 def _record(p: PlannedRun, data: TaskData, store: ResultStore, device: torch.device, status: str, error: str,
-            tb: str, metrics: dict, trainer: Trainer | None, wall: float, peak_mb: float) -> None:
+            tb: str, metrics: dict, trainer: Trainer | None, wall: float, peak_mb: float,
+            predictions: dict | None = None) -> None:
     run, spec = p.run, p.spec
     common = {
         "run_key": p.key, "xbench_version": xbench.__version__, "git_sha": git_sha(), "task": spec.name,
@@ -251,6 +257,7 @@ def _record(p: PlannedRun, data: TaskData, store: ResultStore, device: torch.dev
                  "x_normalizer": data.x_norm.state(), "y_normalizer": data.y_norm.state()},
         "model": {"kind": p.method.model, "n_params": count_parameters(trainer.model) if trainer else None},
         "metrics": metrics, "summary": trainer.summary if trainer else {}, "wall_s": wall, "peak_mem_mb": peak_mb,
+        "predictions": predictions,  # the test split's de-normalised predictions (--save-predictions)
         "versions": package_versions(), "git_sha": common["git_sha"], "machine": machine(),
         "device": str(device), "created_at": common["created_at"],
     }

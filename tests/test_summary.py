@@ -75,3 +75,22 @@ def test_figures_are_written_as_png_and_pdf(tmp_path):
     for p in written:
         head = p.read_bytes()[:8]
         assert head.startswith(b"\x89PNG") if p.suffix == ".png" else head.startswith(b"%PDF"), p
+
+
+def test_saved_predictions_rescore_and_plot(burgers_root, tiny_backbone, tmp_path, capsys):
+    """--save-predictions keeps the test predictions; re-scoring them gives the recorded number."""
+    from test_cli import TINY, run
+    from xbench.report.predictions import rescore
+
+    res = tmp_path / "res"
+    code, out, err = run(["run", "pdebench-burgers", "--method", "finetune", "fno", "--data-root", str(burgers_root),
+                          "--results", str(res), "--backbone", tiny_backbone, "--save-predictions", *TINY], capsys)
+    assert code == 0, out + err
+    again = rescore(res / "pdebench", "nrmse").set_index("method")
+    recorded = pd.read_csv(res / "pdebench/scores.csv")
+    recorded = recorded[(recorded.split == "test") & (recorded.metric == "nrmse")].set_index("method")["value"]
+    assert again.loc["fno", "value"] == pytest.approx(recorded["fno"], rel=1e-5)
+    assert again.loc["finetune", "value"] == pytest.approx(recorded["finetune"], rel=1e-5)
+    assert set(rescore(res / "pdebench", "pdebench_max")["method"]) == {"fno", "finetune"}  # a metric not ranked
+    code, out, _ = run(["report", "--results", str(res), "--out", str(tmp_path / "rep")], capsys)
+    assert code == 0 and (tmp_path / "rep" / "predictions-quick-pdebench-burgers.png").exists()

@@ -8,7 +8,8 @@ the validation main metric over fitting epochs and the alignment distance over a
 ``curves.csv`` (the attempt whose scores count); ``bound-<profile>-<task>``: test error against the bound
 B and against its alignment terms tau W + FLD at the selected checkpoint, one point per run, with the
 Spearman correlation; ``bound-terms-<profile>-<task>``: the bound's terms over the tracked steps of each
-method's seed-0 run. matplotlib is imported here only.
+method's seed-0 run; ``predictions-<profile>-<task>``: a few predicted and true test fields where runs saved
+them (:mod:`xbench.report.predictions`). matplotlib is imported here only.
 """
 
 from __future__ import annotations
@@ -183,8 +184,10 @@ def bound_terms(runs: pd.DataFrame, curves: pd.DataFrame, profile: str, task: st
     return _save(fig, stem)
 
 
-def write_figures(scores: pd.DataFrame, curves: pd.DataFrame, out: Path, tasks_for_curves: int = 2) -> list[Path]:
-    """Every figure of the module docstring; curves for the first ``tasks_for_curves`` tasks per profile."""
+def write_figures(scores: pd.DataFrame, curves: pd.DataFrame, out: Path, tasks_for_curves: int = 2,
+                  folder: Path | None = None) -> list[Path]:
+    """Every figure of the module docstring; curves for the first ``tasks_for_curves`` tasks per profile;
+    with the results ``folder``, ``predictions-<profile>-<task>`` where runs saved their predictions."""
     from xbench.report.leaderboard import leaderboard
     from xbench.report.summary import summary_tables
 
@@ -204,6 +207,11 @@ def write_figures(scores: pd.DataFrame, curves: pd.DataFrame, out: Path, tasks_f
         if not curves.empty:
             for task in sorted(board.loc[board["profile"] == profile, "task"].unique())[:tasks_for_curves]:
                 written += training_curves(scores, curves, profile, task, Path(out) / f"curves-{profile}-{task}")
+        if folder is not None:
+            from xbench.report.predictions import prediction_figure
+
+            for task in sorted(board.loc[board["profile"] == profile, "task"].unique()):
+                written += prediction_figure(folder, profile, task, Path(out) / f"predictions-{profile}-{task}")
         if not runs.empty:
             for task in sorted(runs.loc[runs["profile"] == profile, "task"].unique()):
                 written += bound_scatter(runs, profile, task, Path(out) / f"bound-{profile}-{task}")
