@@ -3,7 +3,7 @@ finetune (mean +- std over seeds, test main metric), each learned method's gain 
 (baseline error / method error; "NO" where it does not beat the baseline by more than one std),
 the mean wall time per run and the largest peak memory of the task's runs. Built from the
 leaderboard, so rows of different settings, method versions or data are never pooled; per task the
-data file of its latest run counts.
+data file with the most runs counts (then the latest).
 
     python benchmarks/cpu_table.py RESULTS/pdebench > table.md
 """
@@ -28,10 +28,13 @@ def fmt(v: float) -> str:
 def main(folder: str) -> None:
     scores = ResultStore(folder).load_scores()
     scores = scores[scores["profile"] == "cpu"]
-    # one data file per task: the one its latest run read (a profile change, e.g. fewer samples, leaves
-    # the rows of the earlier file in the folder, where the leaderboard keeps them apart)
-    latest = scores.sort_values("created_at").groupby("task")["data_sha256"].last()
-    scores = scores[scores["data_sha256"] == scores["task"].map(latest)]
+    # one data file per task (xbench.report.summary.main_data): the one with the most runs, then the latest
+    # (a profile change, e.g. fewer samples, or a file regenerated on another machine whose solver
+    # differs in the last bits, leaves rows of another file, which the leaderboard keeps apart)
+    from xbench.report.summary import main_data
+
+    chosen = main_data(scores)
+    scores = scores[[chosen.get(("cpu", t)) == d for t, d in zip(scores["task"], scores["data_sha256"])]]
     board = leaderboard(scores)
     main_rows = latest_attempts(scores)
     main_rows = main_rows[(main_rows["split"] == "test") & (main_rows["is_main"].astype(str) == "True")]

@@ -6,7 +6,7 @@ and its version, backbone, alignment loss, settings), a column per task with the
 std over seeds (``-`` where a method has no result on a task: missing, not dropped), then the average
 rank over the tasks it ran (rank within the task, by the metric's direction), the Borda count (for
 each task, the number of groups it beats) and the number of tasks. Where a task has rows of several
-data files, the one its latest run read counts (the others stay in the leaderboard). Published numbers
+data files, the one with the most runs counts, then the latest (the others stay in the leaderboard). Published numbers
 (``reports/published.csv``: task, method, value, source, note) are shown below, marked external and
 never ranked: they come from other code, data and checkpoint selection (see their notes).
 
@@ -41,17 +41,20 @@ def protocol_line(scores: pd.DataFrame, profile: str) -> str:
             f"{seeds.max() if len(seeds) else 0}; data {data}; fidelity {fid}")
 
 
-def latest_data(scores: pd.DataFrame) -> pd.Series:
-    """Per (profile, task): the data file its latest run read."""
-    return scores.sort_values("created_at").groupby(["profile", "task"])["data_sha256"].last()
+def main_data(scores: pd.DataFrame) -> pd.Series:
+    """Per (profile, task): the data file with the most runs, ties broken by the latest run."""
+    runs = scores.drop_duplicates("run_key")
+    g = runs.groupby(["profile", "task", "data_sha256"]).agg(n=("run_key", "size"), last=("created_at", "max"))
+    g = g.reset_index().sort_values(["n", "last"]).groupby(["profile", "task"]).last()
+    return g["data_sha256"]
 
 
 def summary_tables(board: pd.DataFrame, scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """``{table name: frame}``: one per profile (``paper-deviating`` apart); columns ROW, tasks, ranks."""
     out = {}
     board = board.assign(fidelity=board["fidelity"].fillna("").astype(str))
-    latest = latest_data(scores)
-    keep = [latest.get((p, t)) == d for p, t, d in zip(board["profile"], board["task"], board["data_sha256"])]
+    chosen = main_data(scores)
+    keep = [chosen.get((p, t)) == d for p, t, d in zip(board["profile"], board["task"], board["data_sha256"])]
     board = board[keep]
     for profile, g in board.groupby("profile"):
         parts = {profile: g}
