@@ -12,6 +12,8 @@ examples:
   xbench sweep pdebench-1d --jobs 2                           # a suite by name, two worker processes
   xbench sweep my-suite.toml --dry-run                        # what would run (and what is finished)
   xbench sweep --tasks pdebench-diff-react --methods orca --seeds 0 1 2 --profile cpu --grid align_steps=0,15,60
+  xbench sweep pdebench-1d --launcher submitit --launcher-option slurm_partition=gpu --launcher-option gpus_per_node=1
+  xbench sweep pdebench-1d --launcher ray --launcher-option address=auto      # an existing Ray cluster
 
 A suite file (TOML or YAML): name, tasks, methods, seeds, profile, backbone, align_loss, [set] (fixed
 settings) and [grid] (lists; every combination runs). Finished runs are skipped, so a killed sweep
@@ -33,6 +35,13 @@ def add_parser(sub, fmt) -> None:
     sw.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
                     help="a setting swept over values (every combination of the grid runs)")
     sw.add_argument("--jobs", type=int, default=1, help="worker processes (default: 1)")
+    sw.add_argument("--launcher", default="local", choices=["local", "submitit", "ray"],
+                    help="where runs execute: local worker processes (default), submitit (Slurm; "
+                         "--launcher-option cluster=local on one machine) or Ray (a local cluster, or "
+                         "--launcher-option address=auto)")
+    sw.add_argument("--launcher-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="passed to the launcher (submitit: cluster, slurm_partition, gpus_per_node, "
+                         "timeout_min, ...; ray: address, num_cpus, cpus_per_run)")
     sw.add_argument("--results", default="results", help="results folder (default: ./results)")
     sw.add_argument("--data-root", default=None, help="data folder (default: $XBENCH_DATA or the user cache)")
     sw.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
@@ -105,8 +114,14 @@ def cmd_sweep(args) -> int:
         print(line, flush=True)
 
     t0 = time.time()
+    options = {}
+    for item in args.launcher_option:
+        key, _, value = item.partition("=")
+        if not value:
+            raise ConfigError(f"--launcher-option takes KEY=VALUE, got {item!r} (example: cluster=local).")
+        options[key.strip()] = int(value) if value.strip().isdigit() else value.strip()
     outcomes = run_sweep(runs, results, root, str(device), args.jobs, args.allow_unverified_data,
-                         args.save_predictions, report)
+                         args.save_predictions, report, args.launcher, options)
     failed = [o for o in outcomes if o["status"] == "failed"]
     print(f"sweep {suite.name}: {len(outcomes) - len(failed)} ok, {len(failed)} failed, {time.time() - t0:.0f} s")
     for o in failed:

@@ -147,10 +147,91 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
     return {**job, "status": out.status, "error": out.error, "wall_s": out.wall_s, "main": out.main_value}
 
 
+LAUNCHERS = ("local", "submitit", "ray")
+
+
+def _executor(launcher: str, jobs: int, results: Path, options: dict[str, Any]):
+    """A ``concurrent.futures``-style executor: local processes, submitit (Slurm, or its ``local``
+    cluster on one machine) or Ray (``ray.init()``: a local cluster, or the one ``address`` names)."""
+    if launcher == "local":
+        return ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn"))
+    if launcher == "submitit":
+        try:
+            import submitit
+        except ImportError:
+            raise ConfigError("--launcher submitit needs the package: pip install submitit") from None
+        ex = submitit.AutoExecutor(folder=str(results / ".submitit"), cluster=options.pop("cluster", None))
+        ex.update_parameters(**{"timeout_min": 240, **options})
+        return _SubmititPool(ex)
+    if launcher == "ray":
+        try:
+            import ray
+        except ImportError:
+            raise ConfigError("--launcher ray needs the package: pip install 'ray[default]'") from None
+        if not ray.is_initialized():
+            address = options.pop("address", None)
+            ray.init(address=address, num_cpus=None if address else options.pop("num_cpus", jobs),
+                     include_dashboard=False, log_to_driver=False)
+        return _RayPool(ray.remote(num_cpus=options.pop("cpus_per_run", 1))(_worker), jobs)
+    raise ConfigError(f"unknown launcher {launcher!r}; choose {', '.join(LAUNCHERS)}.")
+
+
+class _SubmititPool:
+    """submitit jobs as futures (each job: one run, submitted at once; the scheduler queues them)."""
+
+    def __init__(self, executor):
+        self.ex = executor
+
+    def submit(self, fn, arg):
+        return _Done(self.ex.submit(fn, arg))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _Done:
+    """A submitit job or Ray object ref behind the two methods :func:`run_sweep` uses."""
+
+    def __init__(self, job, get=None):
+        self.job, self._get = job, get
+
+    def done(self) -> bool:
+        if self._get is not None:
+            import ray
+
+            ready, _ = ray.wait([self.job], timeout=0)
+            return bool(ready)
+        return self.job.done()
+
+    def result(self):
+        return self._get(self.job) if self._get is not None else self.job.result()
+
+
+class _RayPool:
+    def __init__(self, remote, jobs: int):
+        self.remote, self.jobs = remote, jobs
+
+    def submit(self, fn, arg):
+        import ray
+
+        return _Done(self.remote.remote(arg), ray.get)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def run_sweep(runs: Iterable, results: Path, data_root: Path, device: str, jobs: int = 1,
               allow_unverified: bool = False, save_predictions: bool = False,
-              report: Callable[[dict[str, Any], dict[str, int], float], None] | None = None) -> list[dict[str, Any]]:
-    """Run the planned ``runs`` that are not finished, ``jobs`` at a time; returns every outcome."""
+              report: Callable[[dict[str, Any], dict[str, int], float], None] | None = None,
+              launcher: str = "local", options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Run the planned ``runs`` that are not finished, ``jobs`` at a time (``launcher``: where; the run
+    function and the result files are the same everywhere); returns every outcome."""
     from xbench.results import ResultStore
 
     todo = []
@@ -166,11 +247,16 @@ def run_sweep(runs: Iterable, results: Path, data_root: Path, device: str, jobs:
     counts = {"done": 0, "failed": 0, "remaining": len(todo)}
     outcomes: list[dict[str, Any]] = []
     t0 = time.time()
-    ctx = get_context("spawn")  # fresh interpreters: no forked torch or h5py state
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx) as pool:
+    with _executor(launcher, jobs, results, dict(options or {})) as pool:  # local: spawned, fresh interpreters
         pending = {pool.submit(_worker, j): j for j in todo}
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            if launcher == "local":
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            else:
+                done = [f for f in pending if f.done()]
+                if not done:
+                    time.sleep(0.5)
+                    continue
             for fut in done:
                 job = pending.pop(fut)
                 try:

@@ -103,3 +103,25 @@ def test_two_sweeps_on_one_folder_run_every_key_once(burgers_root, tiny_backbone
     s = pd.read_csv(tmp_path / "res/pdebench/scores.csv")
     assert s["run_key"].nunique() == 6 and not s.duplicated(["run_key", "split", "metric"]).any()
     assert not [f for f in check_results(tmp_path / "res") if f.level == "error"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launcher, options", [("submitit", ["cluster=local"]), ("ray", [])])
+def test_cluster_launchers_give_the_rows_of_the_local_one(burgers_root, tiny_backbone, tmp_path, capsys,
+                                                         launcher, options):
+    """submitit's local cluster and a local Ray cluster run the same run function: same keys, same numbers."""
+    pytest.importorskip(launcher)
+    suite = tmp_path / "s.toml"
+    suite.write_text(f'tasks = ["pdebench-burgers"]\nmethods = ["linear", "fno"]\nseeds = [0, 1]\n'
+                     f'backbone = "{tiny_backbone}"\n')
+
+    def rows(res, *extra):
+        code, out, err = run(["sweep", str(suite), "--jobs", "2", "--data-root", str(burgers_root), "--results",
+                              str(res), *TINY, *extra], capsys)
+        assert code == 0, out + err
+        s = pd.read_csv(res / "pdebench/scores.csv")
+        return s.set_index(["run_key", "split", "metric"])["value"].sort_index()
+
+    local = rows(tmp_path / "local")
+    other = rows(tmp_path / launcher, "--launcher", launcher, *[x for o in options for x in ("--launcher-option", o)])
+    assert list(local.index) == list(other.index) and (local - other).abs().max() < 1e-6
