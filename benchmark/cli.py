@@ -108,6 +108,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--results", default="results", help="results folder (default: ./results)")
     r.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    r.add_argument("--log-to", default=None, choices=["tensorboard", "wandb"],
+                   help="mirror each run's curves live to TensorBoard or Weights & Biases (their own packages; "
+                        "curves.csv stays the record)")
+    r.add_argument("--log-dir", default=None, help="where --log-to writes (default: RESULTS/live)")
     r.add_argument("--save-predictions", action="store_true",
                    help="keep each run's test predictions (runs/<key>.pred.npz, compressed) to re-score or plot them "
                         "without retraining; not part of the run key")
@@ -263,7 +267,8 @@ def _cmd_run(args) -> int:
                   f"(splits {d.sizes()}, {time.time() - t0:.1f} s)")
         print(f"{head} ...", flush=True)
         out = execute_run(p, data_cache[dkey], store, device, root / "cache" / "source", progress=progress,
-                          data_root=root, save_predictions=args.save_predictions)
+                          data_root=root, save_predictions=args.save_predictions,
+                          live=(args.log_to, Path(args.log_dir or results / "live")) if args.log_to else None)
         if out.status == "ok":
             print(f"{head}: ok, test {p.spec.main_metric} = {out.main_value:.4g} ({out.wall_s:.0f} s)")
         elif out.status == "skipped":

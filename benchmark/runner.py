@@ -176,7 +176,8 @@ def seed_everything(seed: int) -> None:
 
 
 def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch.device, cache_dir: Path,
-                progress: bool = False, data_root: Path | None = None, save_predictions: bool = False) -> Outcome:
+                progress: bool = False, data_root: Path | None = None, save_predictions: bool = False,
+                live: tuple[str, Path] | None = None) -> Outcome:
     """Claim one planned run, run it and record it (ok or failed). Never raises for a failure inside
     the run; a key that finished, or that a live process holds, is not run (``skipped`` / ``busy``)."""
     run, cfg, spec = p.run, p.run.config, p.spec
@@ -195,6 +196,10 @@ def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch
                 model = build_baseline(p.method.model, spec, data)
             trainer_cls = AutoregressiveTrainer if spec.protocol.get("name") == "autoregressive" else Trainer
             trainer = trainer_cls(model, data, spec, cfg, device, run.seed, progress)
+            if live is not None:  # (backend, log dir): mirror the curves live (xbench.live)
+                from xbench.live import LiveLogger
+
+                trainer.live = LiveLogger(live[0], p.key, live[1], {**run.as_dict(), "settings": p.settings})
             source = None
             # the bound terms (xbench.theory) need the source reference too; it exists for text bodies only
             tracked = (cfg.track_bound and p.method.model == "crossmodal"
@@ -219,6 +224,8 @@ def execute_run(p: PlannedRun, data: TaskData, store: ResultStore, device: torch
             status, error, tb = "failed", f"{type(e).__name__}: {e}", traceback.format_exc()
             log.error("run %s (%s, %s, seed %d) failed: %s", p.key, spec.name, run.method, run.seed, error)
     wall = time.time() - t0
+    if trainer is not None and getattr(trainer, "live", None) is not None:
+        trainer.live.close()
     _record(p, data, store, device, status, error, tb, metrics, trainer, wall, mem.peak_mb,
             predictions if status == "ok" else None)
     main = metrics.get("test", {}).get(spec.main_metric)

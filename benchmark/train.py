@@ -104,8 +104,10 @@ class Trainer:
         self._alignments: dict[str, Any] = {}
 
     def log_curve(self, phase: str, epoch: int, step: int, split: str, quantity: str, value: float) -> None:
-        self.curves.append({"phase": phase, "epoch": epoch, "step": step, "split": split,
-                            "quantity": quantity, "value": float(value)})
+        row = {"phase": phase, "epoch": epoch, "step": step, "split": split, "quantity": quantity, "value": float(value)}
+        self.curves.append(row)
+        if getattr(self, "live", None) is not None:  # xbench.live: a mirror to TensorBoard / W&B (--log-to)
+            self.live(row)
 
     def _set_trainable(self, parts: tuple[str, ...]) -> None:
         """Train only the named parts of the model ("embedder", "body", "head"; "adapters": the body's LoRA)."""

@@ -94,3 +94,30 @@ def test_saved_predictions_rescore_and_plot(burgers_root, tiny_backbone, tmp_pat
     assert set(rescore(res / "pdebench", "pdebench_max")["method"]) == {"fno", "finetune"}  # a metric not ranked
     code, out, _ = run(["report", "--results", str(res), "--out", str(tmp_path / "rep")], capsys)
     assert code == 0 and (tmp_path / "rep" / "predictions-quick-pdebench-burgers.png").exists()
+
+
+@pytest.mark.parametrize("backend", ["tensorboard", "wandb"])
+def test_live_logging_mirrors_the_curves(burgers_root, tmp_path, capsys, monkeypatch, backend):
+    """--log-to: every curve value reaches the live logger; curves.csv stays the record."""
+    pytest.importorskip(backend)
+    from test_cli import run
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    res = tmp_path / "res"
+    code, out, err = run(["run", "pdebench-burgers", "--method", "fno", "--data-root", str(burgers_root), "--results",
+                          str(res), "--set", "n_samples=40", "--set", "epochs=2", "--no-progress",
+                          "--allow-unverified-data", "--log-to", backend], capsys)
+    assert code == 0, out + err
+    curves = pd.read_csv(res / "pdebench/curves.csv")
+    live = res / "live"
+    if backend == "tensorboard":
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+        (run_dir,) = list(live.iterdir())
+        acc = EventAccumulator(str(run_dir))
+        acc.Reload()
+        assert sum(len(acc.Scalars(t)) for t in acc.Tags()["scalars"]) == len(curves)
+        assert "fit/val/nrmse" in acc.Tags()["scalars"]
+    else:
+        assert list(live.glob("wandb/offline-run-*"))  # the offline run W&B syncs later
