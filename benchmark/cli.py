@@ -21,7 +21,8 @@ examples:
   xbench data verify pdebench-burgers --data-root /data/pdebench   # MD5 + data generation of a real file
   xbench data card pdebench-shallow-water          # distinct inputs, train/test twins, baselines' scores
   xbench config pdebench-darcy --method orca --profile paper   # resolved settings, fidelity to ORCA's code
-  xbench report
+  xbench sweep pdebench-1d --jobs 2                # a suite (xbench sweep --list), resumable
+  xbench report                                    # tables (md, tex, csv), bound report, figures
 """
 
 EPILOG_RUN = """\
