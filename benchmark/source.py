@@ -34,9 +34,13 @@ def _tokenizer(backbone: Backbone):
 
     for path in (backbone.path, resolve_path(DEFAULT_BACKBONE)):
         try:
-            return AutoTokenizer.from_pretrained(path, local_files_only=True)
-        except (OSError, ValueError):
+            tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        except (OSError, ValueError, TypeError):
             continue
+        # a folder without vocabulary files can yield a tokenizer that maps text to nothing
+        if tok("cross-modal fine-tuning", add_special_tokens=False)["input_ids"]:
+            return tok
+        log.warning("the tokenizer of %s produces no tokens (no vocabulary files?); using MiniLM's", path)
     raise ConfigError(f"no tokenizer found for backbone {backbone.name!r}; save one beside its weights.")
 
 
@@ -56,6 +60,9 @@ def source_windows(backbone: Backbone, n: int, window: int) -> torch.Tensor:
     tok = _tokenizer(backbone)
     ids = np.asarray(tok(reference_text(), add_special_tokens=False, verbose=False)["input_ids"], dtype=np.int64)
     vocab = backbone.embeddings.word_embeddings.num_embeddings
+    if ids.size == 0:
+        raise ConfigError(f"the tokenizer of {backbone.name!r} turns the reference text into no tokens; save the "
+                          "body's tokenizer beside its weights.")
     if ids.max() >= vocab:
         raise ConfigError(f"the tokenizer of {backbone.name!r} produces ids beyond its vocabulary ({vocab}).")
     return torch.from_numpy(token_windows(ids, n, window))

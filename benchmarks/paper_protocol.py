@@ -11,8 +11,9 @@ bodies are built from their published configurations with random weights (nothin
 the speed and memory are the same, the scores mean nothing. The 2D task runs ``orca`` when CIFAR-10 is
 under ``DATA/sources/`` (its source), else ``finetune`` (say which in the output). While each run
 trains, ``nvidia-smi`` is sampled every second for GPU utilisation (on CUDA). Each row gives the time a
-full paper-profile epoch (8100 training samples) would take at the measured rate. Writes
-``WORK_DIR/paper_protocol.json``.
+full paper-profile epoch (8100 training samples) would take at the measured rate; ``run_s`` includes
+the one-off stages (the source reference, orca's 60 alignment steps), so for orca that figure is an
+upper bound. Writes ``WORK_DIR/paper_protocol.json``.
 """
 
 from __future__ import annotations

@@ -417,3 +417,18 @@ def test_flattened_channels_read_one_sequence_as_orca_s_1d_cfd(tiny_backbone):
     assert torch.allclose(model({"x": x})["y"], flat.reshape(2, 3, 64), atol=1e-6)
     stacked = build_model(bb, (3, 64), (3, 64), target_seq_len=16)
     assert stacked.embedder.k == 4 and stacked.embedder.conv.in_channels == 3
+
+
+def test_a_body_folder_without_vocabulary_falls_back_to_minilm_s_tokenizer(tiny_backbone, tmp_path):
+    """A body saved without tokenizer files (random weights from a config) still gets source windows."""
+    import shutil
+
+    from xbench.source import _tokenizer
+
+    bare = tmp_path / "bare"
+    shutil.copytree(tiny_backbone, bare)
+    for f in bare.iterdir():
+        if "token" in f.name or f.name in ("vocab.txt", "merges.txt", "vocab.json"):
+            f.unlink()
+    tok = _tokenizer(load_backbone(str(bare)))
+    assert tok("cross-modal", add_special_tokens=False)["input_ids"]
