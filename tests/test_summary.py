@@ -121,3 +121,16 @@ def test_live_logging_mirrors_the_curves(burgers_root, tmp_path, capsys, monkeyp
         assert "fit/val/nrmse" in acc.Tags()["scalars"]
     else:
         assert list(live.glob("wandb/offline-run-*"))  # the offline run W&B syncs later
+
+
+def test_ranks_stay_with_their_rows_when_the_table_is_sorted():
+    """The rank frame (bold/underline in LaTeX, the heat map) follows the rows' sort order."""
+    s = scores()
+    s.loc[s["method"] == "c", "value"] = s.loc[s["method"] == "c", "value"] - 0.25  # c now best on t1
+    table = summary_tables(leaderboard(s), s)["cpu"]
+    ranks = table.attrs["ranks"]
+    assert table["method"].iloc[0] == "c" and ranks.at[0, "t1"] == 1  # c first, and its rank is 1
+    for i, r in table.iterrows():
+        best = table.loc[ranks["t1"] == 1, "method"].iloc[0]
+        assert best == "c"
+    assert r"\textbf{0.06 $\pm$ 0.0141}" in to_latex(table, "p")  # c's t1 cell is the bold one

@@ -87,8 +87,10 @@ def _pivot(g: pd.DataFrame) -> pd.DataFrame:
     table["avg_rank"] = ranks.mean(axis=1)
     table["borda"] = sum((n[t] - ranks[t]).fillna(0) for t in tasks)
     table["tasks"] = ranks.notna().sum(axis=1)
-    table.attrs["ranks"] = ranks
-    return table.sort_values(["avg_rank", "borda"], ascending=[True, False]).reset_index(drop=True)
+    order = table.sort_values(["avg_rank", "borda"], ascending=[True, False]).index
+    table = table.loc[order].reset_index(drop=True)
+    table.attrs["ranks"] = ranks.loc[order].reset_index(drop=True)  # row i of the ranks is row i of the table
+    return table
 
 
 def _label(r: pd.Series) -> str:
