@@ -82,12 +82,19 @@ def default_backbone(spec, profile: str) -> str:
     return REFERENCE_BODIES[spec.modality] if profile == "paper" else DEFAULT_BACKBONE
 
 
+def _body_name(backbone: str) -> str:
+    """The body a ``--backbone`` value names (``random[:NAME]``: NAME, or the offline default)."""
+    from xbench.models.backbone import DEFAULT_BACKBONE
+
+    return (backbone.partition(":")[2] or DEFAULT_BACKBONE) if backbone.startswith("random") else backbone
+
+
 def body_config(backbone: str) -> dict[str, Any]:
     """The Hugging Face config of a body, from its folder or the local Hugging Face cache (``{}`` when
     there is none to read), without loading weights."""
     from xbench.models.backbone import resolve_path
 
-    name = backbone.partition(":")[2] or "minilm" if backbone.startswith("random") else backbone
+    name = _body_name(backbone)
     path = Path(resolve_path(name)) / "config.json"
     if not path.exists():
         try:
@@ -106,7 +113,7 @@ def body_config(backbone: str) -> dict[str, Any]:
 def body_identity(backbone: str, pretrained: bool) -> str:
     """What a body is, read from its config without loading weights: a reference name where the
     architecture is one (RoBERTa-base, Swin-base in22k), else the name the user gave."""
-    name = backbone.partition(":")[2] or "minilm" if backbone.startswith("random") else backbone
+    name = _body_name(backbone)
     c = body_config(backbone)
     if not c:  # a reference id that is not on this machine is still named as the reference (a run checks it)
         return name.rpartition("/")[2] if name in REFERENCE_BODIES.values() else backbone

@@ -172,7 +172,7 @@ def _executor(launcher: str, jobs: int, results: Path, options: dict[str, Any]):
             address = options.pop("address", None)
             ray.init(address=address, num_cpus=None if address else options.pop("num_cpus", jobs),
                      include_dashboard=False, log_to_driver=False)
-        return _RayPool(ray.remote(num_cpus=options.pop("cpus_per_run", 1))(_worker), jobs)
+        return _RayPool(ray.remote(num_cpus=options.pop("cpus_per_run", 1))(_worker))  # Ray's CPUs cap concurrency
     raise ConfigError(f"unknown launcher {launcher!r}; choose {', '.join(LAUNCHERS)}.")
 
 
@@ -211,8 +211,8 @@ class _Done:
 
 
 class _RayPool:
-    def __init__(self, remote, jobs: int):
-        self.remote, self.jobs = remote, jobs
+    def __init__(self, remote):
+        self.remote = remote
 
     def submit(self, fn, arg):
         import ray
