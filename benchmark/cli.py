@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--allow-unverified-data", action="store_true",
                    help="use a real file whose MD5 does not match PDEBench's manifest (rows record "
                         "data_source=pdebench-file-unverified)")
+    r.add_argument("--allow-pickle", action="store_true", help="trust the task's pickled data files (NAS-Bench-360's ECG, Satellite, "
+                   "Spherical, CIFAR-100, PSICOV, Cosmic lists): a pickle can run code when loaded; `xbench data convert "
+                   "TASK` converts them once instead")
     r.add_argument("--results", default="results", help="results folder (default: ./results)")
     r.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -138,12 +141,19 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--n-samples", type=int, default=None, help="samples (default: the profile's)")
     c.add_argument("--data-root", default=None)
     c.add_argument("--allow-unverified-data", action="store_true", help="use a real file whose MD5 does not match")
+    c.add_argument("--allow-pickle", action="store_true", help="trust the task's pickled data files")
     c.add_argument("--json", default=None, metavar="FILE", help="also write the card as JSON")
     v = dsub.add_parser("verify", help="check a real file against PDEBench's MD5 and name its data generation",
                         epilog=EPILOG_VERIFY, formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("task")
     v.add_argument("--data-root", default=None)
     v.add_argument("--no-progress", action="store_true", help="no progress bar while hashing")
+    cv = dsub.add_parser("convert", help="convert a task's pickled files once to safe .npz files that runs read "
+                         "without unpickling (loads each pickle once: run it only on files you trust)",
+                         epilog="example:\n  xbench data convert nb360-ecg --data-root /data/nb360",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    cv.add_argument("task")
+    cv.add_argument("--data-root", default=None)
 
     cf = sub.add_parser("config", help="print a run's resolved settings and its fidelity to the reference code",
                         epilog=EPILOG_CONFIG, formatter_class=fmt)
@@ -180,11 +190,10 @@ def _cmd_run(args) -> int:
     from xbench import checks
     from xbench.config import parse_overrides, resolve
     from xbench.methods import get_method
-    from xbench.provenance import sha256_file
     from xbench.report.leaderboard import NOTE, format_table, leaderboard
     from xbench.results import ResultStore, check_results_folder
     from xbench.runner import execute_run, plan
-    from xbench.tasks.datafiles import data_root, load_task_data, locate
+    from xbench.tasks.datafiles import data_root, load_task_data, located_sha256
     from xbench.tasks.registry import get_task
 
     # every input is checked before any data is generated or any run starts
@@ -194,10 +203,8 @@ def _cmd_run(args) -> int:
     overrides = parse_overrides(args.set)
     if args.align_loss is not None:
         from xbench.align import ALIGNMENT_LOSSES
-        from xbench.errors import unknown_name
 
-        if args.align_loss not in ALIGNMENT_LOSSES:
-            raise unknown_name("alignment loss", args.align_loss, ALIGNMENT_LOSSES)
+        ALIGNMENT_LOSSES.get(args.align_loss)
     if args.protocol == "autoregressive":
         args.tasks = [_autoregressive_variant(t) for t in args.tasks]
     specs = [get_task(t) for t in args.tasks]
@@ -229,8 +236,7 @@ def _cmd_run(args) -> int:
 
     def data_sha256(spec, n_samples):
         if (spec.name, n_samples) not in files:
-            path, _ = locate(spec, root, n_samples, progress, args.allow_unverified_data)
-            files[spec.name, n_samples] = sha256_file(path)
+            files[spec.name, n_samples] = located_sha256(spec, root, n_samples, progress, args.allow_unverified_data)
         return files[spec.name, n_samples]
 
     if profile == "paper" and device.type != "cuda":
@@ -262,7 +268,7 @@ def _cmd_run(args) -> int:
         if dkey not in data_cache:
             t0 = time.time()
             data_cache[dkey] = load_task_data(p.spec, root, p.run.config.n_samples, progress,
-                                              args.allow_unverified_data)
+                                              args.allow_unverified_data, args.allow_pickle)
             d = data_cache[dkey]
             print(f"data: {p.spec.name} from {d.data_source} file {d.data_path} "
                   f"(splits {d.sizes()}, {time.time() - t0:.1f} s)")
@@ -300,7 +306,7 @@ def _cmd_ls(args) -> int:
         from xbench.tasks.registry import list_tasks
 
         for s in list_tasks():
-            print(f"{s.name:28s} v{s.version}  {s.modality}  {s.description}")
+            print(f"{s.name:32s} v{s.version}  {s.modality}  {s.kind:16s} {s.description}")
     elif args.what == "methods":
         from xbench.methods import list_methods
 
@@ -309,9 +315,6 @@ def _cmd_ls(args) -> int:
             print(f"{m.name:16s} v{m.version}  {phases:24s} {m.description}")
     elif args.what == "metrics":
         from xbench.metrics import METRICS
-        from xbench.tasks.registry import load_families
-
-        load_families()
 
         for m in METRICS.values():
             print(f"{m.name:18s} {'higher' if m.higher_is_better else 'lower'} is better  {m.description}")
@@ -332,25 +335,30 @@ def _cmd_data(args) -> int:
     from xbench import checks
     from xbench.config import resolve
     from xbench.errors import ConfigError
-    from xbench.provenance import sha256_file
-    from xbench.tasks.datafiles import LAYOUTS, data_root, ensure_generated, generated_files, real_path
-    from xbench.tasks.registry import get_task
+    from xbench.tasks.datafiles import data_root, ensure_generated
+    from xbench.tasks.registry import FAMILIES, get_task
 
     spec = get_task(args.task)
+    family = FAMILIES[spec.family]
     root = checks.folder_or_absent(data_root(args.data_root), "--data-root")
     if args.data_command == "verify":
-        from xbench.tasks.pdebench.verify import verify
-
-        verdict = verify(spec, root, progress=not args.no_progress)
-        print(f"{spec.name}: {verdict.status}: {verdict.message}")
-        return verdict.exit_code
+        code, message = family.verify(spec, root, progress=not args.no_progress)
+        print(message)
+        return code
+    if args.data_command == "convert":
+        if family.convert is None:
+            print(f"{spec.name}: the {spec.family} family's files need no conversion.")
+            return 0
+        for path in family.convert(spec, root):
+            print(f"{spec.name}: wrote {path}")
+        return 0
     if args.data_command == "card":
         from xbench.report.datacard import data_card, format_card
         from xbench.tasks.datafiles import load_task_data
 
         cfg = resolve(args.profile, spec.profile_overrides(args.profile), {},
                       {} if args.n_samples is None else {"n_samples": args.n_samples})
-        data = load_task_data(spec, root, cfg.n_samples, True, args.allow_unverified_data)
+        data = load_task_data(spec, root, cfg.n_samples, True, args.allow_unverified_data, args.allow_pickle)
         card = data_card(spec, data, cfg)
         print(format_card(card))
         if args.json:
@@ -365,20 +373,7 @@ def _cmd_data(args) -> int:
         print(f"{spec.name}: {path} ({n} samples, {time.time() - t0:.1f} s)")
         return 0
     print(f"task {spec.name} v{spec.version}: {spec.description}")
-    found = [("real file", real_path(spec, root))] + [("generated", p) for p in generated_files(spec, root)]
-    for label, path in found:
-        if path.exists():
-            meta = LAYOUTS[spec.data.layout](path)
-            grid = "x".join(map(str, meta.spatial))
-            print(f"  {label}: {path}\n    {meta.n_samples} samples x {meta.n_frames} frames x {grid} cells x "
-                  f"{len(meta.channels)} channel(s) {', '.join(meta.channels)}, "
-                  f"attrs {meta.attrs}\n    sha256 {sha256_file(path)}")
-        else:
-            print(f"  {label}: {path} (absent)")
-    if len(found) == 1 and spec.can_generate:
-        print(f"  generated: none yet under {root / 'generated' / str(spec.generator_version)}")
-    if spec.data.url:
-        print(f"  download: {spec.data.url} -> place at {real_path(spec, root)}")
+    print(family.info(spec, root))
     return 0
 
 

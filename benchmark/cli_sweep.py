@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 EPILOG = """\
 examples:
@@ -46,6 +45,7 @@ def add_parser(sub, fmt) -> None:
     sw.add_argument("--data-root", default=None, help="data folder (default: $XBENCH_DATA or the user cache)")
     sw.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
     sw.add_argument("--allow-unverified-data", action="store_true", help="use real files whose MD5 does not match")
+    sw.add_argument("--allow-pickle", action="store_true", help="trust the tasks' pickled data files")
     sw.add_argument("--save-predictions", action="store_true", help="keep each run's test predictions")
     sw.add_argument("--dry-run", action="store_true", help="plan (and generate data), print, run nothing")
 
@@ -54,10 +54,9 @@ def cmd_sweep(args) -> int:
     from xbench import checks
     from xbench.config import parse_overrides
     from xbench.errors import ConfigError
-    from xbench.provenance import sha256_file
     from xbench.results import ResultStore, check_results_folder
     from xbench.sweep import SUITES, Suite, load_suite, plan_suite, run_sweep
-    from xbench.tasks.datafiles import data_root, locate
+    from xbench.tasks.datafiles import data_root, located_sha256
 
     if args.list:
         for path in sorted(SUITES.glob("*.toml")):
@@ -90,7 +89,7 @@ def cmd_sweep(args) -> int:
 
     def data_sha256(spec, n):
         if (spec.name, n) not in files:
-            files[spec.name, n] = sha256_file(locate(spec, root, n, not args.dry_run, args.allow_unverified_data)[0])
+            files[spec.name, n] = located_sha256(spec, root, n, not args.dry_run, args.allow_unverified_data)
         return files[spec.name, n]
 
     runs = plan_suite(suite, data_sha256, root)
@@ -121,7 +120,7 @@ def cmd_sweep(args) -> int:
             raise ConfigError(f"--launcher-option takes KEY=VALUE, got {item!r} (example: cluster=local).")
         options[key.strip()] = int(value) if value.strip().isdigit() else value.strip()
     outcomes = run_sweep(runs, results, root, str(device), args.jobs, args.allow_unverified_data,
-                         args.save_predictions, report, args.launcher, options)
+                         args.save_predictions, report, args.launcher, options, allow_pickle=args.allow_pickle)
     failed = [o for o in outcomes if o["status"] == "failed"]
     print(f"sweep {suite.name}: {len(outcomes) - len(failed)} ok, {len(failed)} failed, {time.time() - t0:.0f} s")
     for o in failed:

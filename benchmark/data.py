@@ -1,9 +1,15 @@
 """Task data in memory: splits, normalisation and pseudo-labels.
 
 A task loader returns a :class:`TaskData` holding de-normalised tensors for the ``train``, ``val``
-and ``test`` splits (shape ``(N, C, *spatial)``, channels first), the normalizer fitted on the
+and ``test`` splits (inputs ``(N, C, *spatial)``, channels first), the normalizer fitted on the
 training split, and the provenance of the file it came from. Models see normalised tensors; metrics
 are always computed on de-normalised ones (``normalizer.decode``).
+
+Targets by the task's kind (``TaskSpec.kind``): ``dense-regression`` fields ``(N, C, *spatial)``,
+standardised per channel like the inputs; ``classification`` class ids ``(N,)`` (int64),
+``multi-label`` and ``pixel-binary`` 0/1 arrays (``(N, L)``, ``(N, 1, H, W)``): these are never
+normalised (their normalizer is the identity). ``meta`` carries per-sample extras a metric needs
+(e.g. a protein's true length, the clip a chunk belongs to), one tensor per name with first axis N.
 """
 
 from __future__ import annotations
@@ -66,6 +72,22 @@ def input_groups(x: torch.Tensor) -> np.ndarray:
     return torch.unique(key, dim=0, return_inverse=True)[1].numpy()
 
 
+KINDS = ("dense-regression", "classification", "multi-label", "pixel-binary")
+
+
+class IdentityNormalizer:
+    """The normalizer of targets that are labels, not measurements: ``encode`` and ``decode`` return them."""
+
+    def encode(self, t: torch.Tensor) -> torch.Tensor:
+        return t
+
+    def decode(self, t: torch.Tensor) -> torch.Tensor:
+        return t
+
+    def state(self) -> dict[str, str]:
+        return {"identity": "labels are not normalised"}
+
+
 class UnitGaussianNormalizer:
     """Per-channel standardisation ``(t - mean_c) / std_c`` fitted on the training split.
 
@@ -99,8 +121,10 @@ class TaskData:
     data_path: str
     data_sha256: str
     n_file_samples: int
+    kind: str = "dense-regression"  # the task's kind (module docstring)
+    meta: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)  # split -> name -> (N, ...)
     x_norm: UnitGaussianNormalizer = field(init=False)
-    y_norm: UnitGaussianNormalizer = field(init=False)
+    y_norm: UnitGaussianNormalizer | IdentityNormalizer = field(init=False)
     _labels: dict[tuple[int, int], torch.Tensor] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -110,8 +134,13 @@ class TaskData:
             for t in (self.x[s], self.y[s]):
                 if not torch.isfinite(t).all():
                     raise ValueError(f"{self.data_path}: split {s!r} contains NaN or inf values")
+            for name, t in self.meta.get(s, {}).items():
+                if len(t) != len(self.x[s]):
+                    raise ValueError(f"TaskData meta {name!r} of split {s!r} has {len(t)} rows, not {len(self.x[s])}")
+        if self.kind not in KINDS:
+            raise ValueError(f"TaskData kind must be one of {KINDS}, not {self.kind!r}")
         self.x_norm = UnitGaussianNormalizer(self.x["train"])
-        self.y_norm = UnitGaussianNormalizer(self.y["train"])
+        self.y_norm = UnitGaussianNormalizer(self.y["train"]) if self.kind == "dense-regression" else IdentityNormalizer()
 
     def sizes(self) -> dict[str, int]:
         return {s: len(self.x[s]) for s in SPLITS}
@@ -120,11 +149,14 @@ class TaskData:
         return self.x_norm.encode(self.x[split]), self.y_norm.encode(self.y[split])
 
     def pseudo_labels(self, k: int = 10, seed: int = 0) -> torch.Tensor:
-        """k-means cluster ids of the flattened normalised training targets (ORCA: k=10).
+        """Class labels of the training split for label-aware alignment (OTDD) and the bound's FLD.
 
-        ORCA labels regression targets this way so that its label-aware alignment (OTDD) has
-        classes; the clusters are computed once per (k, seed) and cached.
+        A classification task's own labels (ORCA aligns with them); for every other kind, k-means
+        cluster ids of the flattened normalised training targets (ORCA: k=10, ``infer_label``),
+        computed once per (k, seed) and cached.
         """
+        if self.kind == "classification":
+            return self.y["train"].long()
         key = (k, seed)
         if key not in self._labels:
             from sklearn.cluster import KMeans

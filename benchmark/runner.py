@@ -35,7 +35,8 @@ from xbench.source_files import (cifar10_reference, orca_text_reference, orca_te
                                  source_sha256)
 from xbench.tasks.registry import TaskSpec, get_task
 from xbench.autoregressive import AutoregressiveTrainer
-from xbench.train import Trainer, run_phases
+from xbench.phasekinds import run_phases
+from xbench.train import Trainer
 
 log = logging.getLogger(__name__)
 

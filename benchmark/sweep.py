@@ -126,22 +126,22 @@ def _worker(job: dict[str, Any]) -> dict[str, Any]:
     """Run one planned run in a worker process (re-planned from its coordinates: the same key)."""
     import torch
 
-    from xbench.provenance import sha256_file
     from xbench.results import ResultStore
     from xbench.runner import execute_run, plan
-    from xbench.tasks.datafiles import load_task_data, locate
+    from xbench.tasks.datafiles import load_task_data, located_sha256
 
     torch.set_num_threads(job["threads"])
     root = Path(job["data_root"])
 
     def sha(spec, n):
-        return sha256_file(locate(spec, root, n, False, job["allow_unverified"])[0])
+        return located_sha256(spec, root, n, False, job["allow_unverified"])
 
     (p,) = plan([job["task"]], [job["method"]], [job["seed"]], job["profile"], job["backbone"], job["align_loss"],
                 job["overrides"], sha, root)
     if p.key != job["key"]:
         return {**job, "status": "failed", "error": f"re-planned key {p.key} differs from {job['key']}"}
-    data = load_task_data(p.spec, root, p.run.config.n_samples, False, job["allow_unverified"])
+    data = load_task_data(p.spec, root, p.run.config.n_samples, False, job["allow_unverified"],
+                          job.get("allow_pickle", False))
     out = execute_run(p, data, ResultStore(Path(job["results"]) / p.spec.family), torch.device(job["device"]),
                       root / "cache" / "source", data_root=root, save_predictions=job["save_predictions"])
     return {**job, "status": out.status, "error": out.error, "wall_s": out.wall_s, "main": out.main_value}
@@ -229,7 +229,8 @@ class _RayPool:
 def run_sweep(runs: Iterable, results: Path, data_root: Path, device: str, jobs: int = 1,
               allow_unverified: bool = False, save_predictions: bool = False,
               report: Callable[[dict[str, Any], dict[str, int], float], None] | None = None,
-              launcher: str = "local", options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+              launcher: str = "local", options: dict[str, Any] | None = None,
+              allow_pickle: bool = False) -> list[dict[str, Any]]:
     """Run the planned ``runs`` that are not finished, ``jobs`` at a time (``launcher``: where; the run
     function and the result files are the same everywhere); returns every outcome."""
     from xbench.results import ResultStore
@@ -243,7 +244,7 @@ def run_sweep(runs: Iterable, results: Path, data_root: Path, device: str, jobs:
                      "align_loss": None if p.run.align_loss == "none" else p.run.align_loss,
                      "overrides": overrides, "results": str(results), "data_root": str(data_root),
                      "device": device, "allow_unverified": allow_unverified, "save_predictions": save_predictions,
-                     "threads": max(1, (os.cpu_count() or 1) // max(1, jobs))})
+                     "allow_pickle": allow_pickle, "threads": max(1, (os.cpu_count() or 1) // max(1, jobs))})
     counts = {"done": 0, "failed": 0, "remaining": len(todo)}
     outcomes: list[dict[str, Any]] = []
     t0 = time.time()

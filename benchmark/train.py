@@ -1,6 +1,6 @@
 """The trainer: runs a method's phases on one task and logs curves.
 
-Phase kinds implemented here (see :mod:`xbench.methods`):
+The two basic phase kinds (registered in :mod:`xbench.phasekinds.basic`; see :mod:`xbench.methods`):
 
 - ``align``: only the embedder trains. Each step visits the target pseudo-classes in random order,
   accumulates ``w_c * D(source, features of class c)`` (``w_c = n_c / n``, at most
@@ -13,7 +13,7 @@ Phase kinds implemented here (see :mod:`xbench.methods`):
   (:mod:`xbench.tuning`) apply to every fit.
 
 The other kinds (``source-head``, ``fld``, ``joint``, ``lora``, ``adaptive-align``, ``pare``) live in
-:mod:`xbench.phases` and :mod:`xbench.patch_replacement` and register with :func:`phase_kind`.
+:mod:`xbench.phasekinds`, which imports this module (never the other way round).
 
 Every epoch/step appends rows ``(phase, epoch, step, split, quantity, value)`` to ``curves``. With a
 source reference and ``track_bound``, the bound terms of :mod:`xbench.theory` are logged after every
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 import numpy as np
@@ -91,7 +91,7 @@ class Trainer:
                  device: torch.device, seed: int, progress: bool = False):
         self.model, self.data, self.spec, self.cfg = model.to(device), data, spec, cfg
         self.device, self.seed, self.progress = device, seed, progress
-        self.loss_fn = get_loss(spec.loss)
+        self.loss_fn = get_loss(spec.loss, spec.loss_options)
         self.main = get_metric(spec.main_metric)
         self.curves: list[dict[str, Any]] = []
         self.rng = np.random.default_rng(seed)
@@ -300,50 +300,5 @@ class Trainer:
         return self.data.y_norm.decode(torch.cat(out))
 
     def evaluate(self, split: str, metrics: tuple[str, ...] | None = None) -> dict[str, float]:
-        return compute_metrics(metrics or self.spec.metrics, self.predict(split), self.data.y[split])
-
-
-PHASES: dict[str, Callable[..., None]] = {}
-
-
-def phase_kind(kind: str):
-    """Register ``fn(trainer, phase, align_loss)`` as the implementation of phase kind ``kind``."""
-
-    def register(fn):
-        if kind in PHASES:
-            raise ValueError(f"phase kind {kind!r} is registered twice")
-        PHASES[kind] = fn
-        return fn
-
-    return register
-
-
-@phase_kind("align")
-def _align_phase(trainer: Trainer, phase, align_loss: str) -> None:
-    trainer.align(align_loss, phase.trainable, by_class=phase.options.get("by_class", True))
-
-
-@phase_kind("fit")
-def _fit_phase(trainer: Trainer, phase, align_loss: str) -> None:
-    trainer.fit(phase.trainable)
-
-
-def get_phase(kind: str) -> Callable[..., None]:
-    """The implementation of phase kind ``kind``."""
-    from xbench import patch_replacement, phases  # noqa: F401  (register their phase kinds)
-
-    if kind not in PHASES:
-        raise ValueError(f"unknown phase kind {kind!r}; known: {sorted(PHASES)}")
-    return PHASES[kind]
-
-
-def run_phases(trainer: Trainer, phases, align_loss: str, source) -> None:
-    """Run a recipe's phases in order (see :mod:`xbench.methods`), tracking the bound around them."""
-    trainer.set_source(source)
-    impls = [get_phase(phase.kind) for phase in phases]
-    if phases:
-        trainer.track("init", 0, 0)
-    for phase, impl in zip(phases, impls):
-        impl(trainer, phase, align_loss)
-    if phases:
-        trainer.track("final", 0, 0)
+        return compute_metrics(metrics or self.spec.metrics, self.predict(split), self.data.y[split],
+                               self.data.meta.get(split))

@@ -26,7 +26,8 @@ from xbench.models import build_baseline, build_model, load_backbone
 from xbench.runner import seed_everything
 from xbench.tasks.datafiles import load_task_data
 from xbench.tasks.registry import get_task
-from xbench.train import Trainer, run_phases
+from xbench.phasekinds import run_phases
+from xbench.train import Trainer
 
 
 class Rescaled(nn.Module):

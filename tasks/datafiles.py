@@ -1,9 +1,9 @@
 """Where task data lives, and how a task gets its file.
 
 The data root is ``--data-root``, else ``$XBENCH_DATA``, else ``<user cache>/xbench/data``. A real
-file is looked up at ``<root>/<spec.data.path>`` (the publisher's own download layout); on first use
-its MD5 is checked against PDEBench's manifest, and it is used when it matches (``data_source =
-"pdebench-file"``) or when the user overrides a mismatch (``"pdebench-file-unverified"``). Otherwise
+file (or folder) is looked up at ``<root>/<spec.data.path>`` (the publisher's own download layout);
+on first use the task's family vets it (:class:`~xbench.tasks.registry.Family` ``check_real``; for
+PDEBench, its MD5 against the manifest) and names the ``data_source`` its rows carry. Otherwise
 a task that xbench can generate gets its data from xbench's solvers, written in exactly the real
 layout under ``<root>/generated/<generator version>/n<samples>/<spec.data.path>`` and reused by later
 runs (``data_source = "generated"``). The generator version and the sample count are part of the
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
+import hashlib
 from datetime import datetime, timezone
-from functools import partial
 from pathlib import Path
 
 from filelock import FileLock
@@ -24,14 +24,12 @@ from filelock import FileLock
 from xbench.data import TaskData
 from xbench.errors import ConfigError, DataError
 from xbench.provenance import sha256_file
-from xbench.tasks.pdebench import layouts
-from xbench.tasks.registry import TaskSpec
+from xbench.tasks.registry import FAMILIES, LAYOUTS, TaskSpec
 
 log = logging.getLogger(__name__)
 
-# layout name -> inspect(path) -> FileMeta (.n_samples, .generated, ...); see tasks/pdebench/layouts.py
-LAYOUTS = {name: partial(layouts.inspect, layout=name) for name in layouts.LAYOUTS}
-_WARNED: set[Path] = set()  # real files already reported as unverified by this process
+__all__ = ["LAYOUTS", "data_root", "data_sha256", "ensure_generated", "generated_files", "load_task_data", "locate",
+           "located_sha256", "missing", "real_path"]
 
 
 def data_root(value: str | Path | None = None) -> Path:
@@ -115,41 +113,61 @@ def ensure_generated(spec: TaskSpec, root: Path, n_samples: int, progress: bool 
 
 
 def check_real(spec: TaskSpec, root: Path, allow_unverified: bool, progress: bool = True) -> str:
-    """The ``data_source`` of the real file of ``spec``: ``pdebench-file`` when its MD5 matches
-    PDEBench's manifest (cached by size and mtime), ``pdebench-file-unverified`` when it does not (or
-    the manifest has no entry) and ``allow_unverified`` is set; a DataError otherwise."""
-    from xbench.tasks.pdebench.verify import verify
+    """The ``data_source`` of the real file of ``spec``, as its family vets it (a DataError when the
+    file does not pass and ``allow_unverified`` is not set)."""
+    return FAMILIES[spec.family].check_real(spec, root, allow_unverified, progress)
 
-    verdict = verify(spec, root, progress=progress)
-    if verdict.status == "match":
-        return "pdebench-file"
-    if allow_unverified:
-        if verdict.path not in _WARNED:
-            _WARNED.add(verdict.path)
-            log.warning("using %s unverified: %s", verdict.path, verdict.message)
-        return "pdebench-file-unverified"
-    raise DataError(f"{verdict.message} To use this file anyway, pass --allow-unverified-data; its rows then "
-                    "record data_source=pdebench-file-unverified. To use xbench-generated data instead, move the "
-                    "file away.")
+
+def data_sha256(spec: TaskSpec, path: Path) -> str:
+    """The checksum a run records for its data: the file's SHA-256, or, for a task that reads several
+    files (its family's ``data_files``), the SHA-256 of their names and SHA-256s in order."""
+    hook = FAMILIES[spec.family].data_files
+    files = hook(spec, path) if hook is not None else [path]
+    if files == [path] and path.is_file():
+        return sha256_file(path)
+    lines = "".join(f"{f.relative_to(path.parent)} {sha256_file(f)}\n" for f in files)
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def missing(spec: TaskSpec, root: Path) -> str:
+    """What of the task's real data is absent under ``root`` ("" when it is all there): the family's
+    ``missing`` hook for tasks that read several files, else whether ``spec.data.path`` exists."""
+    hook = FAMILIES[spec.family].missing
+    if hook is not None:
+        return hook(spec, root)
+    real = real_path(spec, root)
+    return "" if real.exists() else f"{real} is absent"
 
 
 def locate(spec: TaskSpec, root: Path, n_samples: int | None, progress: bool = True,
            allow_unverified: bool = False) -> tuple[Path, str]:
     """(path, data_source) of the file a run of ``spec`` uses; see the module docstring."""
     real = real_path(spec, root)
-    if real.exists():
+    absent = missing(spec, root)
+    if not absent:
         meta = LAYOUTS[spec.data.layout](real)
         if meta.generated:
             return real, "generated"
         return real, check_real(spec, root, allow_unverified, progress)
+    if not spec.can_generate and FAMILIES[spec.family].missing is not None:
+        raise DataError(absent)
     return ensure_generated(spec, root, samples_needed(spec, n_samples), progress), "generated"
 
 
+def located_sha256(spec: TaskSpec, root: Path, n_samples: int | None, progress: bool = True,
+                   allow_unverified: bool = False) -> str:
+    """:func:`data_sha256` of the data a run of ``spec`` with ``n_samples`` reads (located or generated)."""
+    return data_sha256(spec, locate(spec, root, n_samples, progress, allow_unverified)[0])
+
+
 def load_task_data(spec: TaskSpec, root: Path, n_samples: int | None, progress: bool = True,
-                   allow_unverified: bool = False) -> TaskData:
+                   allow_unverified: bool = False, allow_pickle: bool = False) -> TaskData:
+    """The task's splits. ``allow_pickle``: the user trusts the task's pickled files (families whose
+    released files are Python pickles refuse them otherwise; see ``xbench data convert``)."""
     if n_samples is not None and n_samples < 1:
         raise ConfigError(f"n_samples must be a positive number, not {n_samples}.")
     path, source = locate(spec, root, n_samples, progress, allow_unverified)
-    data = spec.loader(spec, path, n_samples, source=source, sha256=sha256_file(path))
+    data = spec.loader(spec, path, n_samples, source=source, sha256=data_sha256(spec, path),
+                       allow_pickle=allow_pickle)
     log.info("%s: %s data from %s, splits %s", spec.name, source, path, data.sizes())
     return data

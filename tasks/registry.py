@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from xbench.errors import unknown_name
+from xbench.registry import Registry
 
 if TYPE_CHECKING:
     from xbench.data import TaskData
+
+KINDS = ("dense-regression", "classification", "multi-label", "pixel-binary")
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,10 @@ class TaskSpec:
     family: str
     description: str
     modality: str  # "1d" or "2d"
-    kind: str  # "dense-regression", "classification", "multi-label"
+    kind: str  # one of KINDS: what the harness builds (head, loss space, pseudo-labels, baselines)
     input_shape: tuple[int, ...]  # per sample, channels first
     output_shape: tuple[int, ...]
-    loss: str
+    loss: str  # a name in xbench.metrics.LOSSES
     metrics: tuple[str, ...]
     main_metric: str
     protocol: dict[str, Any]
@@ -62,6 +64,7 @@ class TaskSpec:
     # (MB per sample of the file, samples per second of xbench's generator on a 2-core CPU), for the
     # plan a paper-profile run prints before it generates a full-size file; (0, 0) when unknown
     generation_cost: tuple[float, float] = (0.0, 0.0)
+    loss_options: dict[str, Any] = field(default_factory=dict)  # e.g. {"pos_weight": 10.0} for "bce"
 
     @property
     def can_generate(self) -> bool:
@@ -95,30 +98,71 @@ class TaskSpec:
         return out
 
 
-_TASKS: dict[str, TaskSpec] = {}
+@dataclass(frozen=True)
+class Family:
+    """What a task family plugs into the harness, besides its task specs and metrics.
 
+    ``layouts`` maps each file layout its tasks name (``DataFile.layout``) to ``inspect(path)``,
+    which returns an object with ``n_samples`` and ``generated`` (whether xbench's generator wrote
+    the file) or raises :class:`~xbench.errors.DataError`. ``check_real(spec, root, allow_unverified,
+    progress) -> data_source`` vets a real (downloaded) file and returns the label its rows carry;
+    ``verify(spec, root, progress) -> (exit code, message)`` is ``xbench data verify``; ``info(spec,
+    root) -> str`` describes for ``xbench data info`` what a task needs, what is there and where the
+    rest goes; ``data_files(spec, path) -> [Path]`` lists every file a run of the task reads (their
+    checksums together are the run's ``data_sha256``; default: ``path`` itself); ``convert(spec,
+    root) -> [Path]`` is ``xbench data convert`` (e.g. pickles to a format that cannot run code);
+    ``missing(spec, root) -> str`` says which of a task's real files are absent, from where and where
+    they go ("" when all are there; default: whether ``spec.data.path`` exists). The task's
+    ``loader(spec, path, n_samples, *, source, sha256, allow_pickle)`` reads the splits.
+    """
 
-def register_task(spec: TaskSpec) -> TaskSpec:
-    if spec.name in _TASKS:
-        raise ValueError(f"task {spec.name!r} is registered twice")
-    if spec.main_metric not in spec.metrics:
-        raise ValueError(f"task {spec.name!r}: main metric {spec.main_metric!r} not in its metrics")
-    _TASKS[spec.name] = spec
-    return spec
+    name: str
+    layouts: dict[str, Callable[[Path], Any]]
+    check_real: Callable[..., str]
+    verify: Callable[..., tuple[int, str]]
+    info: Callable[[TaskSpec, Path], str]
+    data_files: Callable[[TaskSpec, Path], list[Path]] | None = None
+    convert: Callable[[TaskSpec, Path], list[Path]] | None = None
+    missing: Callable[[TaskSpec, Path], str] | None = None
 
 
 def load_families() -> None:
-    """Import every task family so that its specs and metrics are registered."""
-    from xbench.tasks import pdebench  # noqa: F401
+    """Import every task family (each subpackage of ``xbench.tasks``) so that it registers its
+    family, specs and metrics; a new family is a new subpackage and needs no edit here."""
+    import importlib
+    import pkgutil
+
+    import xbench.tasks
+
+    for mod in pkgutil.iter_modules(xbench.tasks.__path__):
+        if mod.ispkg:
+            importlib.import_module(f"xbench.tasks.{mod.name}")
+
+
+TASKS: Registry[TaskSpec] = Registry("task", "List them with `xbench ls tasks`.", load_families)
+FAMILIES: Registry[Family] = Registry("task family", "", load_families)
+
+
+LAYOUTS: Registry[Callable[[Path], Any]] = Registry("data layout", "", load_families)
+
+
+def register_family(family: Family) -> Family:
+    for name, inspect in family.layouts.items():
+        LAYOUTS.register(name, inspect)
+    return FAMILIES.register(family.name, family)
+
+
+def register_task(spec: TaskSpec) -> TaskSpec:
+    if spec.main_metric not in spec.metrics:
+        raise ValueError(f"task {spec.name!r}: main metric {spec.main_metric!r} not in its metrics")
+    if spec.kind not in KINDS:
+        raise ValueError(f"task {spec.name!r}: kind {spec.kind!r} is not one of {KINDS}")
+    return TASKS.register(spec.name, spec)
 
 
 def get_task(name: str) -> TaskSpec:
-    load_families()
-    if name not in _TASKS:
-        raise unknown_name("task", name, _TASKS, "List them with `xbench ls tasks`.")
-    return _TASKS[name]
+    return TASKS[name]
 
 
 def list_tasks() -> list[TaskSpec]:
-    load_families()
-    return [_TASKS[k] for k in sorted(_TASKS)]
+    return [TASKS[k] for k in sorted(TASKS)]

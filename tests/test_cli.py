@@ -194,7 +194,8 @@ def test_linear_probe_keeps_body_frozen_and_mmd_align_runs(burgers_root, tiny_ba
     from xbench.models import build_model, load_backbone
     from xbench.tasks.datafiles import load_task_data
     from xbench.tasks.registry import get_task
-    from xbench.train import Trainer, run_phases
+    from xbench.phasekinds import run_phases
+    from xbench.train import Trainer
     from xbench.config import resolve
 
     spec = get_task("pdebench-burgers")

@@ -25,7 +25,7 @@ NEW = ("recraft", "pare", "joint", "lora", "xbench-adaptive")
 
 
 def test_recipes_registered_with_implemented_phases():
-    from xbench.train import get_phase
+    from xbench.phasekinds import get_phase
 
     for m in list_methods():
         assert m.reference and all(callable(get_phase(p.kind)) for p in m.phases), m.name
@@ -38,7 +38,7 @@ def test_recipes_registered_with_implemented_phases():
 
 
 def test_subset_mask_and_straight_through_gradient():
-    from xbench.patch_replacement import subset_mask
+    from xbench.phasekinds.pare import subset_mask
 
     scores = torch.tensor([[0.1, 0.9, 0.5, 0.3], [0.8, 0.2, 0.7, 0.1]], requires_grad=True)
     hard = subset_mask(scores, 2, gumbel=False)
@@ -52,7 +52,7 @@ def test_subset_mask_and_straight_through_gradient():
 
 
 def test_mix_tokens_replaces_the_lowest_gated_target_tokens():
-    from xbench.patch_replacement import mix_tokens
+    from xbench.phasekinds.pare import mix_tokens
 
     gate = nn.Linear(2, 1)
     with torch.no_grad():
@@ -70,7 +70,7 @@ def test_mix_tokens_replaces_the_lowest_gated_target_tokens():
 
 
 def test_pare_schedule(tiny_backbone):
-    from xbench.patch_replacement import PaReTerm
+    from xbench.phasekinds.pare import PaReTerm
 
     trainer = make_trainer(tiny_backbone, epochs=4, pare_begin=0.5, pare_end=0.25)
     term = PaReTerm(trainer)
@@ -118,7 +118,7 @@ def test_l2sp_keeps_the_body_near_its_start(tiny_backbone):
 
 
 def test_lora_trains_adapters_not_the_body(tiny_backbone):
-    from xbench.train import get_phase
+    from xbench.phasekinds import get_phase
 
     trainer = make_trainer(tiny_backbone, lora_rank=2, track_bound=False)
     get_phase("lora")(trainer, get_method("lora").phases[0], "none")
@@ -136,7 +136,7 @@ def test_lora_trains_adapters_not_the_body(tiny_backbone):
 
 
 def test_joint_with_lambda_zero_is_finetuning(tiny_backbone):
-    from xbench.phases import JointTerm
+    from xbench.phasekinds.terms import JointTerm
 
     a = make_trainer(tiny_backbone, joint_lambda=0.0, track_bound=False)
     a.fit(term=JointTerm(a, "sinkhorn"), name="joint")
@@ -153,7 +153,7 @@ def test_fld_phase_lowers_the_distortion_it_minimises(tiny_backbone):
 
     from xbench.methods import Phase
     from xbench.theory import feature_label_distortion
-    from xbench.train import get_phase
+    from xbench.phasekinds import get_phase
 
     trainer = make_trainer(tiny_backbone, fld_lr=3e-2, fld_epochs=3, fld_maxsamples=8, track_bound=False)
     head = trainer.source_model().head
@@ -189,7 +189,7 @@ class ScriptedTracker:
 ])
 def test_adaptive_rule(tiny_backbone, script, steps, reason, lr_scale):
     from xbench.methods import Phase
-    from xbench.train import get_phase
+    from xbench.phasekinds import get_phase
 
     trainer = make_trainer(tiny_backbone, align_steps=3, adaptive_patience=2, track_bound=False)
     trainer._tracker = {"select": (tracker := ScriptedTracker(script, trainer.model))}
@@ -240,8 +240,8 @@ def test_fld_reading_the_body_lowers_recraft_s_per_token_distortion(tiny_backbon
     import torch.nn.functional as F
 
     from xbench.methods import Phase
-    from xbench.phases import body_source_head
-    from xbench.train import get_phase
+    from xbench.phasekinds.terms import body_source_head
+    from xbench.phasekinds import get_phase
 
     trainer = make_trainer(tiny_backbone, fld_lr=3e-2, fld_epochs=3, fld_maxsamples=8, track_bound=False,
                            fld_reads="body")

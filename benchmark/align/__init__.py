@@ -21,18 +21,21 @@ import torch
 from xbench.align.otdd import OTDD, GaussianOTDD, SinkhornAlignment
 from xbench.align.simple import L2, MMD, NoAlignment
 from xbench.align.sinkhorn import exact_ot
-from xbench.errors import ConfigError, unknown_name
+from xbench.errors import ConfigError
+from xbench.registry import Registry
 
-ALIGNMENT_LOSSES = {"otdd": OTDD, "otdd-gaussian": GaussianOTDD, "sinkhorn": SinkhornAlignment, "mmd": MMD, "l2": L2, "none": NoAlignment}
+ALIGNMENT_LOSSES: Registry[type] = Registry("alignment loss", "List them with `xbench ls align-losses`.")
+for _name, _cls in {"otdd": OTDD, "otdd-gaussian": GaussianOTDD, "sinkhorn": SinkhornAlignment, "mmd": MMD, "l2": L2,
+                    "none": NoAlignment}.items():
+    ALIGNMENT_LOSSES.register(_name, _cls)
 
 __all__ = ["ALIGNMENT_LOSSES", "build_alignment", "exact_ot"]
 
 
 def build_alignment(name: str, src_feats: torch.Tensor, src_labels: torch.Tensor | None = None, **options):
     """The alignment loss ``name`` against the source reference (see the table above)."""
-    if name not in ALIGNMENT_LOSSES:
-        raise unknown_name("alignment loss", name, ALIGNMENT_LOSSES, "List them with `xbench ls align-losses`.")
+    cls = ALIGNMENT_LOSSES[name]
     try:
-        return ALIGNMENT_LOSSES[name](src_feats, src_labels, **options)
+        return cls(src_feats, src_labels, **options)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"alignment loss {name!r}: {e}") from None

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from xbench.errors import unknown_name
+from xbench.registry import Registry
 
 
 @dataclass(frozen=True)
 class Phase:
-    """One stage of a recipe. Kinds (implemented in :mod:`xbench.train` and :mod:`xbench.phases`):
+    """One stage of a recipe. Kinds (registered in :mod:`xbench.phasekinds`):
 
     ``align`` (alignment loss vs the source reference), ``fit`` (target loss), ``source-head``
     (RECRAFT's tau-hinge source head), ``fld`` (feature-label distortion minimisation), ``joint``
@@ -63,15 +63,7 @@ class MethodSpec:
         return any(p.uses_alignment or p.uses_source for p in self.phases)
 
 
-_METHODS: dict[str, MethodSpec] = {}
 DEFAULT_METHODS = ("scratch", "finetune", "orca")
-
-
-def register_method(spec: MethodSpec) -> MethodSpec:
-    if spec.name in _METHODS:
-        raise ValueError(f"method {spec.name!r} is registered twice")
-    _METHODS[spec.name] = spec
-    return spec
 
 
 def _ensure_loaded() -> None:
@@ -80,13 +72,16 @@ def _ensure_loaded() -> None:
     from xbench.methods import joint, lora, pare, recraft, xbench_adaptive  # noqa: F401
 
 
+METHODS: Registry[MethodSpec] = Registry("method", "List them with `xbench ls methods`.", _ensure_loaded)
+
+
+def register_method(spec: MethodSpec) -> MethodSpec:
+    return METHODS.register(spec.name, spec)
+
+
 def get_method(name: str) -> MethodSpec:
-    _ensure_loaded()
-    if name not in _METHODS:
-        raise unknown_name("method", name, _METHODS, "List them with `xbench ls methods`.")
-    return _METHODS[name]
+    return METHODS[name]
 
 
 def list_methods() -> list[MethodSpec]:
-    _ensure_loaded()
-    return [_METHODS[k] for k in sorted(_METHODS)]
+    return [METHODS[k] for k in sorted(METHODS)]

@@ -6,7 +6,7 @@ the body's own embedding layer (ORCA's ``srcinit``, no alignment steps); every f
 trains on an intermediate-modality sequence in which a gate picks ``k`` source-text tokens to replace
 ``k`` target tokens, ``k`` shrinking over the epochs (``pare_begin``, ``pare_end``; Gumbel top-k for
 the first ``pare_gumbel_epochs`` epochs), with a source head on the mixed sequences.
-Implementation: :mod:`xbench.patch_replacement`.
+Implementation: :mod:`xbench.phasekinds.pare`.
 """
 
 from xbench.methods import MethodSpec, Phase, register_method

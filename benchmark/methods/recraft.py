@@ -9,7 +9,7 @@ the source features and one random chunk of embedded target points per step; (3)
 distortion minimisation: the entropy of the frozen source head's mean prediction per target
 pseudo-class, ``fld_epochs`` epochs. Stage 2 fits the target (full fine-tuning). The three alignment
 terms run in sequence, with no weight between them, as in RECRAFT's code. Deviation: the source head
-reads mean-pooled features, not the body's output (see :func:`xbench.phases.fld`).
+reads mean-pooled features, not the body's output (see :func:`xbench.phasekinds.terms.fld`).
 """
 
 from xbench.methods import MethodSpec, Phase, register_method

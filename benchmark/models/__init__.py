@@ -15,7 +15,7 @@ from xbench.models.backbone import DEFAULT_BACKBONE, Backbone, load_backbone
 from xbench.models.baselines import BASELINES, build_baseline
 from xbench.models.embedders import Embedder1D, Flattened, stack_num
 from xbench.models.embedders2d import ORCA_SIZE, Embedder2D, patch_size_2d
-from xbench.models.heads import DenseHead1D, DenseHead2D, OrcaHead2D, PoolHead1D
+from xbench.models.heads import DenseHead1D, DenseHead2D, OrcaHead2D, PooledHead, PoolHead1D
 
 __all__ = ["DEFAULT_BACKBONE", "MODEL_KINDS", "Backbone", "CrossModalModel", "build_baseline", "build_model",
            "count_parameters", "load_backbone", "patch_size_2d", "stack_num"]
@@ -46,7 +46,8 @@ class CrossModalModel(nn.Module):
 def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: tuple[int, ...],
                 target_seq_len: int, embed_norm: str = "orca", dense_head: str = "linear",
                 embed_2d: str = "patch", channels_1d: str = "stack") -> CrossModalModel:
-    """The cross-modal model for samples ``input_shape`` -> ``output_shape`` on the same grid.
+    """The cross-modal model for samples ``input_shape`` -> ``output_shape`` on the same grid, or
+    -> ``(K,)``: one vector per sample (class or label logits) from :class:`PooledHead`.
 
     1D (C, L) -> (C', L): :class:`Embedder1D` and :class:`DenseHead1D` (text bodies only).
     2D (C, H, W) -> (C', H, W): :class:`Embedder2D` and :class:`DenseHead2D`, with a text body (the
@@ -59,10 +60,11 @@ def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: 
     :class:`OrcaHead2D`).
     """
     rank = len(input_shape) - 1
-    if rank not in (1, 2) or len(output_shape) != len(input_shape) or input_shape[1:] != output_shape[1:]:
+    pooled = len(output_shape) == 1
+    if rank not in (1, 2) or not pooled and (len(output_shape) != len(input_shape) or input_shape[1:] != output_shape[1:]):
         raise ConfigError(
-            f"xbench builds dense 1D (C, L) or 2D (C, H, W) models with the output on the input's grid; "
-            f"got {input_shape} -> {output_shape}."
+            f"xbench builds 1D (C, L) or 2D (C, H, W) models with the output on the input's grid or one "
+            f"vector (K,) per sample; got {input_shape} -> {output_shape}."
         )
     if rank == 1:
         if backbone.kind != "text":
@@ -74,6 +76,8 @@ def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: 
         emb = Embedder1D(c_in, length, backbone.hidden_size, target_seq_len, backbone.max_positions, embed_norm)
         if backbone.pretrained:
             emb.init_from_body(backbone.embeddings, backbone.position_offset)
+        if pooled:
+            return CrossModalModel(Flattened(emb) if flat else emb, backbone, PooledHead(backbone.hidden_size, output_shape[0]))
         head = (PoolHead1D(c_out, emb.k) if dense_head == "pool" else DenseHead1D(backbone.hidden_size, c_out, emb.k))
         if flat:
             return CrossModalModel(Flattened(emb), backbone, Flattened(head, output_shape[0]))
@@ -86,6 +90,8 @@ def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: 
             emb2.init_from_text(backbone.embeddings, backbone.position_offset)
         else:
             emb2.init_from_vision(backbone.embeddings)
+    if pooled:
+        return CrossModalModel(emb2, backbone, PooledHead(backbone.out_hidden, output_shape[0]))
     patch, grid = emb2.p * backbone.downsample, backbone.out_grid(emb2.grid)
     head = (OrcaHead2D(backbone.out_hidden, output_shape[0], patch, grid, ORCA_SIZE, output_shape[1:]) if orca
             else DenseHead2D(backbone.out_hidden, output_shape[0], patch, grid, output_shape[1:]))

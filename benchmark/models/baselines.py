@@ -77,8 +77,8 @@ def same_fields_problem(spec: TaskSpec) -> str:
         return f"its input {spec.input_shape} and target {spec.output_shape} have different shapes"
     if p.get("input_channels") != p.get("target_channels"):
         return f"its input channels {p.get('input_channels')} differ from its target channels {p.get('target_channels')}"
-    if spec.data.layout == "pdebench-darcy":
-        return "its input is the coefficient field a and its target the solution u"
+    if p.get("input_fields") != p.get("target_fields"):
+        return f"its input is the field {p.get('input_fields')} and its target the field {p.get('target_fields')}"
     return ""
 
 
@@ -114,7 +114,7 @@ def build_baseline(kind: str, spec: TaskSpec, data: TaskData) -> nn.Module:
     if kind == "unet":
         return FieldModel(UNet(c_in, c_out, len(spatial)))
     if kind == "train-mean":
-        return TrainMeanModel(spec.output_shape)
+        return TrainMeanModel(spec.output_shape, spec.kind)
     if kind == "linear":
-        return RidgeModel(spec.input_shape, spec.output_shape)
+        return RidgeModel(spec.input_shape, spec.output_shape, spec.kind)
     return TrivialModel(kind, data)

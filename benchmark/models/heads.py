@@ -1,4 +1,6 @@
-"""Dense heads: each token predicts its own patch of the output field (1D and 2D).
+"""Heads. Dense: each token predicts its own patch of the output field (1D and 2D). Pooled
+(:class:`PooledHead`): the tokens' mean, then one linear map to a vector per sample (class logits,
+label logits), as ORCA's classification heads (mean pooling over the sequence, then ``Linear``).
 
 ORCA's 1D dense head is parameter-free (it average-pools each token's d features down to k outputs:
 :class:`PoolHead1D`, the setting ``dense_head=pool``, which the ``paper`` profile uses). xbench's
@@ -10,6 +12,16 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+
+
+class PooledHead(nn.Module):
+    def __init__(self, d: int, outputs: int):
+        super().__init__()
+        self.proj = nn.Linear(d, outputs)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        """(B, T, d) -> (B, outputs)."""
+        return self.proj(h.mean(dim=1))
 
 
 class DenseHead1D(nn.Module):

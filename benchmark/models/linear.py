@@ -2,9 +2,14 @@ r"""Closed-form baselines: ``train-mean`` and ``linear`` (ridge regression), fit
 
 ``train-mean`` predicts the training split's mean output field for every sample: the best constant
 prediction under squared error, the floor below which a model has learned nothing about its input.
+For label targets it is the constant prediction of the training labels' frequencies: the logits
+``log p_k`` of the class prior for classification (its top-1 is the majority class), the log-odds
+``log(p / (1 - p))`` of each label's (or pixel's) positive rate for multi-label and pixel-wise
+binary targets (rates clipped to [1e-6, 1 - 1e-6]).
 
 ``linear`` is ridge regression from the flattened (normalised) input to the flattened (normalised)
-output, with an intercept:
+output (classification: to the one-hot class indicators, whose fitted scores serve as logits), with
+an intercept:
 
 .. math::  \hat y = \bar y + (x - \bar x) W,\qquad
            W = \arg\min_W \|(X - \bar x) W - (Y - \bar y)\|_F^2 + \lambda \|W\|_F^2
@@ -32,13 +37,22 @@ LAMBDA_DECADES = 12
 class TrainMeanModel(nn.Module):
     """``y_hat = mean of the training targets`` (normalised), whatever the input."""
 
-    def __init__(self, output_shape: tuple[int, ...]):
+    def __init__(self, output_shape: tuple[int, ...], kind: str = "dense-regression"):
         super().__init__()
+        self.kind = kind
         self.register_buffer("mean", torch.zeros(output_shape))
 
     @torch.no_grad()
     def fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        self.mean.copy_(y.double().mean(dim=0).to(self.mean.dtype))
+        if self.kind == "classification":
+            freq = torch.bincount(y.long(), minlength=self.mean.shape[0]).double() / len(y)
+            value = freq.clamp_min(1e-12).log()
+        elif self.kind == "dense-regression":
+            value = y.double().mean(dim=0)
+        else:  # multi-label, pixel-binary: the log-odds of each entry's positive rate
+            p = y.double().mean(dim=0).clamp(1e-6, 1 - 1e-6)
+            value = (p / (1 - p)).log()
+        self.mean.copy_(value.to(self.mean.dtype))
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         x = batch["x"]
@@ -48,9 +62,9 @@ class TrainMeanModel(nn.Module):
 class RidgeModel(nn.Module):
     """Ridge regression of flattened fields (module docstring); :meth:`fit`, then :meth:`set_lambda`."""
 
-    def __init__(self, input_shape: tuple[int, ...], output_shape: tuple[int, ...]):
+    def __init__(self, input_shape: tuple[int, ...], output_shape: tuple[int, ...], kind: str = "dense-regression"):
         super().__init__()
-        self.output_shape = tuple(output_shape)
+        self.output_shape, self.kind = tuple(output_shape), kind
         d_in, d_out = int(torch.tensor(input_shape).prod()), int(torch.tensor(output_shape).prod())
         for name, shape in (("x_mean", (d_in,)), ("y_mean", (d_out,)), ("A", (d_in, 0)), ("B", (0, d_out))):
             self.register_buffer(name, torch.zeros(shape))
@@ -61,6 +75,8 @@ class RidgeModel(nn.Module):
     @torch.no_grad()
     def fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """Factor the centred training inputs; the weights follow per lambda in :meth:`set_lambda`."""
+        if self.kind == "classification":
+            y = torch.nn.functional.one_hot(y.long(), self.output_shape[0])
         X, Y = x.reshape(len(x), -1).double(), y.reshape(len(y), -1).double()
         xm, ym = X.mean(dim=0), Y.mean(dim=0)
         X, Y = X - xm, Y - ym

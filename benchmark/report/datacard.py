@@ -43,7 +43,8 @@ def data_card(spec, data: TaskData, cfg) -> dict[str, Any]:
     from xbench.methods import get_method
     from xbench.metrics import compute_metrics
     from xbench.models.baselines import CHEAP, baseline_problem, build_baseline
-    from xbench.train import Trainer, run_phases
+    from xbench.phasekinds import run_phases
+    from xbench.train import Trainer
 
     x = {s: data.x[s].flatten(1) for s in ("train", "val", "test")}
     y = {s: data.y[s] for s in ("train", "val", "test")}

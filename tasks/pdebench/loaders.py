@@ -20,8 +20,10 @@ from xbench.tasks.pdebench.layouts import inspect, read_frames
 from xbench.tasks.registry import TaskSpec
 
 
-def load_single_step(spec: TaskSpec, path: Path, n_samples: int | None, *, source: str, sha256: str) -> TaskData:
+def load_single_step(spec: TaskSpec, path: Path, n_samples: int | None, *, source: str, sha256: str,
+                     allow_pickle: bool = False) -> TaskData:
     """x = (input_channels of) frame ``input_frame``, y = (target_channels of) frame ``target_frame``.
+    (PDEBench's files are HDF5 and hold no pickles: ``allow_pickle`` changes nothing.)
 
     ``spec.protocol`` keys: ``input_frame``, ``target_frame``, optional ``target_time`` (checked against
     the file's time axis, tolerance 1e-4 relative), ``input_channels`` / ``target_channels`` (indices in

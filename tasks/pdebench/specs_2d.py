@@ -58,7 +58,8 @@ def orca_2d_task(name: str, description: str, channels: tuple[int, int], cells: 
 
 orca_2d_task(
     "pdebench-darcy", "2D Darcy flow, beta=0.1: coefficient a -> steady u, 128^2 strided to 64^2 (ORCA's PDE-Darcy)",
-    (1, 1), 64, {"input_frame": 0, "target_frame": 1, "spatial_stride": 2},
+    (1, 1), 64, {"input_frame": 0, "target_frame": 1, "spatial_stride": 2, "input_fields": "a",
+                "target_fields": "u"},
     DataFile(path="2D/DarcyFlow/2D_DarcyFlow_beta0.1_Train.hdf5", layout="pdebench-darcy", url=DARUS + "133218",
              n_samples=10000),
     generate_darcy, {"beta": 0.1, "nx": 128, "seed": 0}, "first", 200,

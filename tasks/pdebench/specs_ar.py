@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from xbench.data import TaskData, split_indices
-from xbench.tasks.registry import _TASKS, TaskSpec, register_task
+from xbench.tasks.registry import TASKS, TaskSpec, register_task
 
 # parent task: (initial_step, t_train, spatial stride, time stride, channels) from PDEBench's
 # models/config/args/config_*.yaml (docs/pdebench.md §5); batch sizes there go into the paper profile.
@@ -40,8 +40,9 @@ AR_METRICS = ("pdebench_nrmse", "pdebench_rmse", "pdebench_crmse", "pdebench_brm
 
 
 def load_trajectories(spec: TaskSpec, path: Path, n_samples: int | None, *, source: str,
-                      sha256: str) -> TaskData:
-    """Whole trajectories (N, C, *X, T), every ``time_stride``-th frame, strided in space."""
+                      sha256: str, allow_pickle: bool = False) -> TaskData:
+    """Whole trajectories (N, C, *X, T), every ``time_stride``-th frame, strided in space (HDF5:
+    ``allow_pickle`` changes nothing)."""
     from xbench.tasks.pdebench.layouts import inspect, read_frames
 
     p = spec.protocol
@@ -81,5 +82,5 @@ def register_autoregressive(parent: TaskSpec, initial_step: int, t_train: int, s
 
 
 for _name, _cfg in PDEBENCH_AR.items():
-    if _name in _TASKS:
-        register_autoregressive(_TASKS[_name], *_cfg)
+    if TASKS.peek(_name) is not None:
+        register_autoregressive(TASKS.peek(_name), *_cfg)

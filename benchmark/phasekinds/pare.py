@@ -32,7 +32,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from xbench.errors import ConfigError
-from xbench.train import Trainer, phase_kind
+from xbench.phasekinds import phase_kind
+from xbench.train import Trainer
 
 TAU = 0.9  # PaRe's SubsetOperator temperature
 

@@ -1,7 +1,7 @@
 r"""Phase kinds beyond ``align`` and ``fit``: ``source-head``, ``fld``, ``joint``, ``lora``, ``adaptive-align``.
 
-Each is ``fn(trainer, phase, align_loss)`` registered with :func:`xbench.train.phase_kind`; the recipes
-in :mod:`xbench.methods` combine them. ``pare`` lives in :mod:`xbench.patch_replacement`.
+Each is ``fn(trainer, phase, align_loss)`` registered with :func:`xbench.phasekinds.phase_kind`; the recipes
+in :mod:`xbench.methods` combine them. ``pare`` lives in :mod:`xbench.phasekinds.pare`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from torch import nn
 
 from xbench.errors import ConfigError, NonFiniteLossError
 from xbench.theory import feature_label_distortion
-from xbench.train import Trainer, make_optimizer, phase_kind
+from xbench.phasekinds import phase_kind
+from xbench.train import Trainer, make_optimizer
 
 log = logging.getLogger(__name__)
 
