@@ -143,7 +143,8 @@ def xbench_values(spec, method, cfg, backbone: str, align_loss: str) -> dict[str
         "align_loss": align_loss,
         "loss": f"{spec.loss} on {cfg.loss_space} targets",
         "train_frame": spec.protocol.get("target_frame"), "test_frame": spec.protocol.get("target_frame"),
-        "selection": f"validation split ({split.get('val_fraction', 0.1):.0%} of training)",
+        "selection": (f"validation split ({split['n_val']} samples of the reference split)" if "n_val" in split
+                      else f"validation split ({split.get('val_fraction', 0.1):.0%} of training)"),
         "train_share": round((1 - split.get("test_fraction", 0.1)) * (1 - split.get("val_fraction", 0.1)), 4),
         "accum": 1, "dropout": 0.0, "finetune": "all", "metric_space": "raw fields (the task's units)",
         "align_steps": cfg.align_steps if method.aligns else 0,

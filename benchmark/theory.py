@@ -94,6 +94,11 @@ def nearest_centroid(train: torch.Tensor, train_labels: torch.Tensor, other: tor
     return classes[torch.cdist(other.double(), centroids.double()).argmin(dim=1)]
 
 
+def _window_like(a: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """The top-left window of ``a`` (N, C, ...) with ``ref``'s grid (the whole of ``a`` when they match)."""
+    return a[(slice(None), slice(None), *(slice(0, n) for n in ref.shape[2:]))]
+
+
 @dataclass
 class SourceModel:
     """The frozen source head and the split of the source reference it was trained and is evaluated on."""
@@ -229,8 +234,14 @@ class BoundTracker:
         self.val_idx = np.sort(chosen)
         self.fit_idx = np.sort(rng.permutation(len(x_tr))[: cfg.bound_fit_points])
         self.x_val, self.x_fit, self.y_fit = x_val[self.val_idx], x_tr[self.fit_idx], y_tr[self.fit_idx]
-        train_labels = trainer.data.pseudo_labels(cfg.n_classes)
-        self.val_classes = nearest_centroid(y_tr.flatten(1), train_labels, y_val[self.val_idx].flatten(1)).to(dev)
+        if self.x_val.shape[2:] != x_tr.shape[2:]:  # grids of different sizes: the top-left train-sized window
+            self.x_val = _window_like(self.x_val, x_tr)
+        if trainer.data.kind == "classification":  # the task's own classes; otherwise the nearest cluster
+            self.val_classes = y_val[self.val_idx].long().to(dev)
+        else:
+            train_labels = trainer.data.pseudo_labels(cfg.n_classes)
+            y_pick = _window_like(y_val[self.val_idx], y_tr)
+            self.val_classes = nearest_centroid(y_tr.flatten(1), train_labels, y_pick.flatten(1)).to(dev)
 
     @torch.no_grad()
     def terms(self, val: float | None = None) -> BoundTerms:

@@ -339,7 +339,7 @@ def main() -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"\n| case | expected | observed | pass |\n|---|---|---|---|")
+    print("\n| case | expected | observed | pass |\n|---|---|---|---|")
     for case, expected, observed, ok in ROWS:
         print(f"| {case} | {expected} | {observed} | {'yes' if ok else 'NO'} |")
     print(f"\n{sum(r[3] for r in ROWS)} of {len(ROWS)} cases pass ({time.time() - t0:.0f} s)")

@@ -24,12 +24,20 @@ MODEL_KINDS = ("crossmodal", *BASELINES)
 
 
 class CrossModalModel(nn.Module):
-    """``head(body(embedder(x)))`` with dict batches: ``model({"x": x})["y"]``."""
+    """``head(body(embedder(x)))`` with dict batches: ``model({"x": x})["y"]``.
 
-    def __init__(self, embedder: nn.Module, backbone: Backbone, head: nn.Module):
+    ``window``: the grid a dense 2D model is built for. A larger input (a task whose test samples come
+    on a bigger canvas than its training windows, as PSICOV's) is cut into non-overlapping windows,
+    each predicted on its own, and the predictions laid back in place; each side must be a multiple
+    of the window's.
+    """
+
+    def __init__(self, embedder: nn.Module, backbone: Backbone, head: nn.Module,
+                 window: tuple[int, int] | None = None):
         super().__init__()
         self.embedder, self.body, self.head = embedder, backbone.encoder, head
         self._backbone = backbone
+        self.window = tuple(window) if window else None
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return self.embedder(x)
@@ -39,8 +47,23 @@ class CrossModalModel(nn.Module):
         return self.embedder(x).mean(dim=1)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        h = self._backbone.encode(self.embedder(batch["x"]), getattr(self.embedder, "grid", None))
+        x = batch["x"]
+        if self.window is not None and tuple(x.shape[2:]) != self.window:
+            return {"y": self._tiled(x)}
+        h = self._backbone.encode(self.embedder(x), getattr(self.embedder, "grid", None))
         return {"y": self.head(h), "hidden": h}
+
+    def _tiled(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, nH*wH, nW*wW) -> the head's (B, C', nH*wH, nW*wW), window by window."""
+        (wh, ww), (b, c, hh, hw) = self.window, x.shape
+        if hh % wh or hw % ww:
+            raise ConfigError(f"a model built for {wh}x{ww} windows cannot tile a {hh}x{hw} input: each side must "
+                              "be a multiple of the window's.")
+        nh, nw = hh // wh, hw // ww
+        tiles = x.reshape(b, c, nh, wh, nw, ww).permute(0, 2, 4, 1, 3, 5).reshape(b * nh * nw, c, wh, ww)
+        y = self.head(self._backbone.encode(self.embedder(tiles), getattr(self.embedder, "grid", None)))
+        c_out = y.shape[1]
+        return y.reshape(b, nh, nw, c_out, wh, ww).permute(0, 3, 1, 4, 2, 5).reshape(b, c_out, hh, hw)
 
 
 def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: tuple[int, ...],
@@ -95,7 +118,7 @@ def build_model(backbone: Backbone, input_shape: tuple[int, ...], output_shape: 
     patch, grid = emb2.p * backbone.downsample, backbone.out_grid(emb2.grid)
     head = (OrcaHead2D(backbone.out_hidden, output_shape[0], patch, grid, ORCA_SIZE, output_shape[1:]) if orca
             else DenseHead2D(backbone.out_hidden, output_shape[0], patch, grid, output_shape[1:]))
-    return CrossModalModel(emb2, backbone, head)
+    return CrossModalModel(emb2, backbone, head, window=input_shape[1:])
 
 
 def count_parameters(model: nn.Module) -> int:

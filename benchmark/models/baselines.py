@@ -91,6 +91,9 @@ def baseline_problem(kind: str, spec: TaskSpec) -> str:
     if kind in TRIVIAL and same_fields_problem(spec):
         return (f"the {kind} baseline predicts the target from the input's own values, which needs the same "
                 f"fields in input and target; task {spec.name} does not qualify: {same_fields_problem(spec)}")
+    if kind == "linear" and spec.protocol.get("variable_spatial"):
+        return (f"the linear baseline maps a flattened input of one fixed size; task {spec.name} has samples on "
+                "grids of different sizes")
     if kind in CLOSED_FORM and spec.protocol.get("name") == "autoregressive":
         return (f"the {kind} baseline is fitted in one solve on (input, target) pairs; task {spec.name} trains "
                 "by rolling out trajectories, which a closed-form fit does not do")
@@ -114,7 +117,7 @@ def build_baseline(kind: str, spec: TaskSpec, data: TaskData) -> nn.Module:
     if kind == "unet":
         return FieldModel(UNet(c_in, c_out, len(spatial)))
     if kind == "train-mean":
-        return TrainMeanModel(spec.output_shape, spec.kind)
+        return TrainMeanModel(spec.output_shape, spec.kind, bool(spec.protocol.get("variable_spatial")))
     if kind == "linear":
         return RidgeModel(spec.input_shape, spec.output_shape, spec.kind)
     return TrivialModel(kind, data)

@@ -35,18 +35,26 @@ LAMBDA_DECADES = 12
 
 
 class TrainMeanModel(nn.Module):
-    """``y_hat = mean of the training targets`` (normalised), whatever the input."""
+    """``y_hat = mean of the training targets`` (normalised), whatever the input.
 
-    def __init__(self, output_shape: tuple[int, ...], kind: str = "dense-regression"):
+    With ``variable_grid`` (a task whose samples come on grids of different sizes, the output on the
+    input's grid) no field fits every sample: the prediction is each channel's mean over the training
+    targets and their grid points, spread over the input's grid.
+    """
+
+    def __init__(self, output_shape: tuple[int, ...], kind: str = "dense-regression", variable_grid: bool = False):
         super().__init__()
-        self.kind = kind
-        self.register_buffer("mean", torch.zeros(output_shape))
+        self.kind, self.variable_grid = kind, variable_grid
+        shape = (output_shape[0], *(1 for _ in output_shape[1:])) if variable_grid else output_shape
+        self.register_buffer("mean", torch.zeros(shape))
 
     @torch.no_grad()
     def fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
         if self.kind == "classification":
             freq = torch.bincount(y.long(), minlength=self.mean.shape[0]).double() / len(y)
             value = freq.clamp_min(1e-12).log()
+        elif self.variable_grid:
+            value = y.double().transpose(0, 1).reshape(len(self.mean), -1).mean(dim=1).reshape(self.mean.shape)
         elif self.kind == "dense-regression":
             value = y.double().mean(dim=0)
         else:  # multi-label, pixel-binary: the log-odds of each entry's positive rate
@@ -56,6 +64,8 @@ class TrainMeanModel(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         x = batch["x"]
+        if self.variable_grid:
+            return {"y": self.mean.expand(len(x), len(self.mean), *x.shape[2:])}
         return {"y": self.mean.expand(len(x), *self.mean.shape)}
 
 
