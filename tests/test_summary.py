@@ -134,3 +134,11 @@ def test_ranks_stay_with_their_rows_when_the_table_is_sorted():
         best = table.loc[ranks["t1"] == 1, "method"].iloc[0]
         assert best == "c"
     assert r"\textbf{0.06 $\pm$ 0.0141}" in to_latex(table, "p")  # c's t1 cell is the bold one
+
+
+def test_short_names_drop_a_shared_family_prefix_only():
+    from xbench.report.summary import short_names
+
+    assert short_names(["pdebench-darcy", "pdebench-advection"]) == ["darcy", "advection"]
+    assert short_names(["nb360-darcy", "pdebench-darcy"]) == ["nb360-darcy", "pdebench-darcy"]
+    assert short_names(["nb360-ecg"]) == ["ecg"]

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from xbench.models.baselines import CHEAP
+from xbench.report.summary import short_names
 
 
 def _plt():
@@ -48,7 +49,7 @@ def bars(board: pd.DataFrame, profile: str, stem: Path) -> list[Path]:
     cols = min(4, len(tasks))
     rows = math.ceil(len(tasks) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False, layout="constrained")
-    for ax, task in zip(axes.flat, tasks):
+    for ax, task, title in zip(axes.flat, tasks, short_names(tasks)):
         t = g[g["task"] == task].sort_values("mean")
         learned = t[~t["method"].isin(CHEAP)]
         labels = [m + ("" if s in ("", "-") or pd.isna(s) else "\n" + (s if len(s) <= 24 else s[:23] + "..."))
@@ -61,7 +62,7 @@ def bars(board: pd.DataFrame, profile: str, stem: Path) -> list[Path]:
             ax.legend(fontsize=7, loc="upper left")
         ax.set_yscale("log")
         ax.set_xticks(range(len(learned)), labels, rotation=45, ha="right", fontsize=7)
-        ax.set_title(task.removeprefix("pdebench-"), fontsize=9)
+        ax.set_title(title, fontsize=9)
         ax.set_ylabel(f"test {t['metric'].iloc[0]} (log)", fontsize=8)
     for ax in list(axes.flat)[len(tasks):]:
         ax.axis("off")
@@ -86,7 +87,7 @@ def rank_map(table: pd.DataFrame, profile: str, stem: Path) -> list[Path]:
             v = ranks.iat[i, j]
             if pd.notna(v):
                 ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7, color="white" if v > 3 else "black")
-    ax.set_xticks(range(ranks.shape[1]), [c.removeprefix("pdebench-") for c in ranks.columns], rotation=45,
+    ax.set_xticks(range(ranks.shape[1]), short_names(list(ranks.columns)), rotation=45,
                   ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     fig.colorbar(im, ax=ax, label="rank on the task (1 = best)")

@@ -99,13 +99,21 @@ def _label(r: pd.Series) -> str:
     return r["method"] + (f" ({', '.join(extra)})" if extra else "")
 
 
+def short_names(tasks: list[str]) -> list[str]:
+    """Column labels: the family prefix (text before the first ``-``) is dropped when all tasks share it."""
+    prefixes = {t.split("-", 1)[0] for t in tasks}
+    if len(prefixes) != 1 or any("-" not in t for t in tasks):
+        return list(tasks)
+    return [t.split("-", 1)[1] for t in tasks]
+
+
 def _tasks(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if c not in ROW + ["avg_rank", "borda", "tasks"]]
 
 
 def to_markdown(table: pd.DataFrame, protocol: str, published: pd.DataFrame | None = None) -> str:
     tasks = _tasks(table)
-    head = ["method", *[t.removeprefix("pdebench-") for t in tasks], "avg rank", "Borda", "tasks"]
+    head = ["method", *short_names(tasks), "avg rank", "Borda", "tasks"]
     lines = [f"Protocol: {protocol}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, r in table.iterrows():
         cells = [_label(r)] + ["-" if r[t] is None else f"{_fmt(r[t][0])} +- {_fmt(r[t][1])}" for t in tasks]
@@ -122,7 +130,7 @@ def to_latex(table: pd.DataFrame, protocol: str, published: pd.DataFrame | None 
     esc = lambda s: str(s).replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")  # noqa: E731
     lines = [r"\begin{table}[t]", r"\centering", r"\small",
              r"\begin{tabular}{l" + "c" * len(tasks) + "rr}", r"\toprule",
-             "Method & " + " & ".join(esc(t.removeprefix("pdebench-")) for t in tasks) + r" & Avg.\ rank & Borda \\",
+             "Method & " + " & ".join(esc(t) for t in short_names(tasks)) + r" & Avg.\ rank & Borda \\",
              r"\midrule"]
     for i, r in table.iterrows():
         cells = []
