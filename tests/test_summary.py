@@ -142,3 +142,13 @@ def test_short_names_drop_a_shared_family_prefix_only():
     assert short_names(["pdebench-darcy", "pdebench-advection"]) == ["darcy", "advection"]
     assert short_names(["nb360-darcy", "pdebench-darcy"]) == ["nb360-darcy", "pdebench-darcy"]
     assert short_names(["nb360-ecg"]) == ["ecg"]
+
+
+def test_published_rows_show_only_under_their_metric():
+    s = scores()
+    table = summary_tables(leaderboard(s), s)["cpu"]
+    metric = table.attrs["metrics"]["t1"]
+    pub = pd.DataFrame([{"task": "t1", "method": "Same", "metric": metric, "value": 0.05, "source": "x", "note": ""},
+                        {"task": "t1", "method": "Other", "metric": "fnr", "value": 40.0, "source": "x", "note": ""}])
+    md = to_markdown(table, "protocol", pub)
+    assert "Same (published, external)" in md and "Other" not in md

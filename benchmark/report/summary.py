@@ -7,7 +7,7 @@ std over seeds (``-`` where a method has no result on a task: missing, not dropp
 rank over the tasks it ran (rank within the task, by the metric's direction), the Borda count (for
 each task, the number of groups it beats) and the number of tasks. Where a task has rows of several
 data files, the one with the most runs counts, then the latest (the others stay in the leaderboard). Published numbers
-(``reports/published.csv``: task, method, value, source, note) are shown below, marked external and
+(``reports/published.csv``: task, method, metric, value, source, note) are shown below, marked external and
 never ranked: they come from other code, data and checkpoint selection (see their notes).
 
 LaTeX: booktabs, the best per task in bold and the second underlined, a caption stating the protocol.
@@ -90,6 +90,7 @@ def _pivot(g: pd.DataFrame) -> pd.DataFrame:
     order = table.sort_values(["avg_rank", "borda"], ascending=[True, False]).index
     table = table.loc[order].reset_index(drop=True)
     table.attrs["ranks"] = ranks.loc[order].reset_index(drop=True)  # row i of the ranks is row i of the table
+    table.attrs["metrics"] = {t: str(g.loc[g["task"] == t, "metric"].iloc[0]) for t in tasks} if "metric" in g else {}
     return table
 
 
@@ -118,7 +119,7 @@ def to_markdown(table: pd.DataFrame, protocol: str, published: pd.DataFrame | No
     for _, r in table.iterrows():
         cells = [_label(r)] + ["-" if r[t] is None else f"{_fmt(r[t][0])} +- {_fmt(r[t][1])}" for t in tasks]
         lines.append("| " + " | ".join(cells + [f"{r['avg_rank']:.2f}", f"{r['borda']:.0f}", str(r["tasks"])]) + " |")
-    for _, p in _published_rows(published, tasks).iterrows():
+    for _, p in _published_rows(published, tasks, table.attrs.get("metrics", {})).iterrows():
         cells = [f"{p['method']} (published, external)"] + [_fmt(p[t]) if pd.notna(p[t]) else "-" for t in tasks]
         lines.append("| " + " | ".join(cells + ["-", "-", "-"]) + " |")
     return "\n".join(lines) + "\n"
@@ -142,7 +143,7 @@ def to_latex(table: pd.DataFrame, protocol: str, published: pd.DataFrame | None 
             rank = ranks.at[i, t] if ranks is not None else None
             cells.append(rf"\textbf{{{text}}}" if rank == 1 else (rf"\underline{{{text}}}" if rank == 2 else text))
         lines.append(f"{esc(_label(r))} & " + " & ".join(cells) + f" & {r['avg_rank']:.2f} & {r['borda']:.0f} \\\\")
-    pub = _published_rows(published, tasks)
+    pub = _published_rows(published, tasks, table.attrs.get("metrics", {}))
     if not pub.empty:
         lines.append(r"\midrule")
         for _, p in pub.iterrows():
@@ -165,17 +166,22 @@ def to_frame(table: pd.DataFrame, protocol: str) -> pd.DataFrame:
 
 
 def load_published(path: str | Path) -> pd.DataFrame:
-    """``reports/published.csv`` (task, method, value, source, note); an empty frame when absent."""
+    """``reports/published.csv`` (task, method, metric, value, source, note); an empty frame when absent."""
     path = Path(path)
     if not path.exists():
-        return pd.DataFrame(columns=["task", "method", "value", "source", "note"])
+        return pd.DataFrame(columns=["task", "method", "metric", "value", "source", "note"])
     return pd.read_csv(path, comment="#")
 
 
-def _published_rows(published: pd.DataFrame | None, tasks: list[str]) -> pd.DataFrame:
+def _published_rows(published: pd.DataFrame | None, tasks: list[str], metrics: dict[str, str]) -> pd.DataFrame:
+    """Published values per method x task; a row that names its ``metric`` shows only under a task whose
+    main metric it is (NAS-Bench-360's Cosmic FNR is not the table's 1 - AUROC)."""
     if published is None or published.empty:
         return pd.DataFrame()
     p = published[published["task"].isin(tasks)]
+    if "metric" in p:
+        named = p["metric"].notna() & (p["metric"].astype(str) != "")
+        p = p[~named | (p["metric"].astype(str) == p["task"].map(lambda t: metrics.get(t, "")))]
     if p.empty:
         return pd.DataFrame()
     return p.pivot_table(index="method", columns="task", values="value", aggfunc="first").reindex(
